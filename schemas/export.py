@@ -13,7 +13,9 @@ JSON_DIR = Path(__file__).parent / "json"
 def rendered() -> dict[str, str]:
     """File name → JSON text, for every schema."""
     return {
-        f"{s.id}.v{s.version}.schema.json": json.dumps(s.json_schema(), indent=2, ensure_ascii=False)
+        f"{s.id}.v{s.version}.schema.json": json.dumps(
+            s.json_schema(), indent=2, ensure_ascii=False
+        )
         + "\n"
         for s in SCHEMAS.values()
     }

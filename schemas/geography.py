@@ -40,8 +40,8 @@ def population(year: int = POPULATION_YEAR) -> pd.DataFrame:
     out = buurten()[["buurtcode", "wijkcode"]].merge(counts, on="buurtcode", how="left")
     out = out.merge(low, on="buurtcode", how="left")
     wijk_mean = out.groupby("wijkcode")["pct_low_income"].transform("mean")
-    out["pct_low_income"] = out["pct_low_income"].fillna(wijk_mean).fillna(
-        out["pct_low_income"].mean()
+    out["pct_low_income"] = (
+        out["pct_low_income"].fillna(wijk_mean).fillna(out["pct_low_income"].mean())
     )
     pct = out["pct_low_income"]
     out["deprivation"] = (pct - pct.mean()) / pct.std()

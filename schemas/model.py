@@ -164,10 +164,10 @@ def _int(bound: float | None) -> int | None:
 @cache
 def _record_model(schema: SourceSchema) -> type[BaseModel]:
     fields = {c.name: _field_type(c) for c in schema.columns}
-    model = create_model(  # type: ignore[call-overload]
+    model = create_model(
         f"{schema.id.title().replace('_', '')}RecordV{schema.version}",
         __config__=ConfigDict(frozen=True, extra="forbid", title=schema.title),
         __doc__=schema.description,
         **fields,
     )
-    return model  # type: ignore[no-any-return]
+    return model

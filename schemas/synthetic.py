@@ -5,10 +5,10 @@ age band as the reference counts say; prevalences are plausible for the Netherla
 buurt's income gradient. Each partner's extract comes in the format that partner would really have:
 the gemeente a semicolon CSV in Windows-1252 with BRP dates (yyyymmdd) and address columns the agent
 must drop; DUO a semicolon CSV with BOM and decimal commas; the GGD two XLSX workbooks; youth care a
-UTF-8 CSV with Dutch dates; income a Parquet file. The mess of real data is in: pupils and clients who
-don't live in the municipality, pupils with an onderwijsnummer, duplicate rows, missing and mistyped
-BSNs. Every BSN is synthetic (random, elfproef-valid). Deterministic for a seed; `scale` copies the
-municipality into that many synthetic gemeenten, for national-size benchmarks.
+UTF-8 CSV with Dutch dates; income a Parquet file. The mess of real data is in: pupils and clients
+who don't live in the municipality, pupils with an onderwijsnummer, duplicate rows, missing and
+mistyped BSNs. Every BSN is synthetic (random, elfproef-valid). Deterministic for a seed; `scale`
+copies the municipality into that many synthetic gemeenten, for national-size benchmarks.
 """
 
 from __future__ import annotations
@@ -94,9 +94,7 @@ def generate_population(
     n03, n411 = geo["a_0_3"].to_numpy(), geo["a_4_11"].to_numpy()
     n_unborn = rng.binomial(n03, 0.75 / 4)  # births in the next 9 months ≈ ¾ of one year-cohort
     # Children: band 0–3 covers ages 0–47 months, band 4–11 ages 48–143, unborn −9…−1.
-    buurt_idx = np.concatenate(
-        [np.repeat(np.arange(len(geo)), n) for n in (n03, n411, n_unborn)]
-    )
+    buurt_idx = np.concatenate([np.repeat(np.arange(len(geo)), n) for n in (n03, n411, n_unborn)])
     age = np.concatenate(
         [
             rng.integers(0, 48, n03.sum()),
@@ -104,14 +102,15 @@ def generate_population(
             rng.integers(-9, 0, n_unborn.sum()),
         ]
     )
-    order = np.argsort(buurt_idx, kind="stable")
+    order = np.lexsort((age, buurt_idx))  # per buurt, the unborn first
     buurt_idx, age = buurt_idx[order], age[order]
     n = len(age)
     z = geo["deprivation"].to_numpy()[buurt_idx]
     # Households: a new one starts with probability 1/1.8 (geometric sizes, mean 1.8 children),
-    # always at the first child of a buurt; unborn children mostly join an existing household.
+    # always at the first child of a buurt and at every unborn child (one pregnancy per mother);
+    # older children may follow an unborn child into its household.
     first = np.r_[True, buurt_idx[1:] != buurt_idx[:-1]]
-    starts = first | (rng.random(n) < 1 / 1.8)
+    starts = first | (age < 0) | (rng.random(n) < 1 / 1.8)
     hh = np.cumsum(starts) - 1
     n_hh = hh[-1] + 1
     hh_buurt = buurt_idx[starts]
@@ -217,7 +216,9 @@ def extracts(pop: Population, seed: int = 2019, mess: bool = True) -> dict[str, 
     pz = pupils["deprivation"].to_numpy()
     m = len(pupils)
     groep = np.clip(pupils["leeftijd_maanden"].to_numpy() // 12 - 3, 1, 8)
-    soort = np.array(["BO", "SBO", "SO"])[_band(rng.random(m), np.c_[_p(0.95, -0.3, pz), 0.025 + 0 * pz])]
+    soort = np.array(["BO", "SBO", "SO"])[
+        _band(rng.random(m), np.c_[_p(0.95, -0.3, pz), 0.025 + 0 * pz])
+    ]
     advies_cats = np.array(
         ["VSO", "PRO", "VMBO_B", "VMBO_BK", "VMBO_K", "VMBO_KGT", "VMBO_GT", "VMBO_GT_HAVO",
          "HAVO", "HAVO_VWO", "VWO", "ADVIES_NIET_MOGELIJK"]
@@ -229,16 +230,23 @@ def extracts(pop: Population, seed: int = 2019, mess: bool = True) -> dict[str, 
     weights /= weights.sum(axis=1, keepdims=True)
     advies = advies_cats[_band(rng.random(m), weights[:, :-1])]
     g8 = groep == 8
-    lezen = np.array(["<1F", "1F", "2F"])[_band(rng.random(m), np.c_[_p(0.02, 0.5, pz), 0.25 + 0 * pz])]
-    rekenen = np.array(["<1F", "1F", "1S"])[_band(rng.random(m), np.c_[_p(0.10, 0.5, pz), 0.48 + 0 * pz])]
-    gewicht = np.array(["0", "0,3", "1,2"])[_band(rng.random(m), np.c_[_p(0.89, -0.7, pz), 0.07 + 0 * pz])]
+    lezen = np.array(["<1F", "1F", "2F"])[
+        _band(rng.random(m), np.c_[_p(0.02, 0.5, pz), 0.25 + 0 * pz])
+    ]
+    rekenen = np.array(["<1F", "1F", "1S"])[
+        _band(rng.random(m), np.c_[_p(0.10, 0.5, pz), 0.48 + 0 * pz])
+    ]
+    gewicht = np.array(["0", "0,3", "1,2"])[
+        _band(rng.random(m), np.c_[_p(0.89, -0.7, pz), 0.07 + 0 * pz])
+    ]
     leerling = pupils["bsn"].to_numpy().copy()
     onr = rng.random(m) < 0.01 * rate  # pupils without a BSN get an onderwijsnummer
     leerling[onr] = complete_onderwijsnummer(rng.integers(10_000_000, 10_999_999, onr.sum()))
     leerling[leerling < 0] = pupils["bsn"].to_numpy()[leerling < 0]
-    schools = np.char.add(
-        np.char.add(rng.integers(10, 99, 40).astype(str), rng.choice(list("ABCDEFGHJKLMNPRSTVWXZ"), (40, 2)).astype(object).sum(axis=1).astype(str)),
-        "00",
+    # Two schools per wijk: BRIN (2 digits, 2 letters) + location 00.
+    letters = np.array(list("ABCDEFGHJKLMNPRSTVWXZ"))
+    schools = np.array(
+        [f"{rng.integers(10, 99)}{''.join(rng.choice(letters, 2))}00" for _ in range(40)]
     )
     wijk_of = pupils["buurtcode"].str[:8].to_numpy()
     school = schools[pd.factorize(wijk_of)[0] * 2 % 40 + rng.integers(0, 2, m)]
@@ -277,12 +285,16 @@ def extracts(pop: Population, seed: int = 2019, mess: bool = True) -> dict[str, 
             "contactdatum": contact.normalize(),
             "signaal_taalontwikkeling": rng.random(k) < _p(0.08, 0.45, gz),
             "gewichtsklasse": np.array(["ONDERGEWICHT", "GEZOND", "OVERGEWICHT", "OBESITAS"])[
-                _band(rng.random(k), np.c_[0.05 + 0 * gz, 1 - 0.05 - _p(0.13, 0.4, gz), _p(0.10, 0.4, gz)])
+                _band(
+                    rng.random(k),
+                    np.c_[0.05 + 0 * gz, 1 - 0.05 - _p(0.13, 0.4, gz), _p(0.10, 0.4, gz)],
+                )
             ],
             "vaccinatiestatus": np.array(["VOLLEDIG", "ONVOLLEDIG", "GEEN"])[
                 _band(rng.random(k), np.c_[_p(0.90, -0.2, gz), 0.06 + 0 * gz])
             ],
-            "vve_indicatie": (rng.random(k) < _p(0.10, 0.8, gz)) & (g["leeftijd_maanden"] < 60).to_numpy(),
+            "vve_indicatie": (rng.random(k) < _p(0.10, 0.8, gz))
+            & (g["leeftijd_maanden"] < 60).to_numpy(),
             "geboortegewicht_gram": grams,
             "zwangerschapsduur_weken": weeks,
             "meeroken": rng.random(k) < _p(0.04, 0.6, gz),
@@ -297,12 +309,15 @@ def extracts(pop: Population, seed: int = 2019, mess: bool = True) -> dict[str, 
             "bsn_moeder": _s(un_hh["bsn_ouder1"].to_numpy()),
             "verwachte_bevallingsdatum": due.dt.normalize(),
             "buurtcode": unborn["buurtcode"],
-            "roken_zwangerschap": rng.random(len(unborn)) < _p(0.05, 0.7, unborn["deprivation"].to_numpy()),
+            "roken_zwangerschap": rng.random(len(unborn))
+            < _p(0.05, 0.7, unborn["deprivation"].to_numpy()),
         }
     )
 
     # Youth care: ~11 % of children have a trajectory, some two; a few non-residents and typos.
-    has = rng.random(n) < _p(0.10, 0.45, z) * np.clip(born["leeftijd_maanden"].to_numpy() / 100, 0.2, 1.4)
+    has = rng.random(n) < _p(0.10, 0.45, z) * np.clip(
+        born["leeftijd_maanden"].to_numpy() / 100, 0.2, 1.4
+    )
     idx = np.flatnonzero(has)
     idx = np.concatenate([idx, idx[rng.random(len(idx)) < 0.2]])
     j = len(idx)
@@ -315,7 +330,12 @@ def extracts(pop: Population, seed: int = 2019, mess: bool = True) -> dict[str, 
         {
             "bsn_kind": _s(jbsn),
             "zorgvorm": np.array(
-                ["JEUGDHULP_ZONDER_VERBLIJF", "JEUGD_GGZ", "JEUGDHULP_MET_VERBLIJF", "JEUGDBESCHERMING"]
+                [
+                    "JEUGDHULP_ZONDER_VERBLIJF",
+                    "JEUGD_GGZ",
+                    "JEUGDHULP_MET_VERBLIJF",
+                    "JEUGDBESCHERMING",
+                ]
             )[_band(rng.random(j), np.tile([0.62, 0.25, 0.05], (j, 1)))],
             "begindatum": begin.strftime("%d-%m-%Y"),
             "einddatum": np.where(ended & (end < pd.Timestamp(ref)), end.strftime("%d-%m-%Y"), ""),
@@ -328,10 +348,29 @@ def extracts(pop: Population, seed: int = 2019, mess: bool = True) -> dict[str, 
     # Income and benefits: one row per parent, household flags on both parents.
     parents = pd.concat(
         [
-            hh[["bsn_ouder1", "inkomen_onder_120_sm", "bijstand", "schuldsanering", "opleiding_ouder1"]]
-            .set_axis(["bsn", "inkomen_onder_120_sm", "bijstand", "schuldsanering", "opleiding"], axis=1),
-            hh.loc[hh["bsn_ouder2"] >= 0, ["bsn_ouder2", "inkomen_onder_120_sm", "bijstand", "schuldsanering", "opleiding_ouder2"]]
-            .set_axis(["bsn", "inkomen_onder_120_sm", "bijstand", "schuldsanering", "opleiding"], axis=1),
+            hh[
+                [
+                    "bsn_ouder1",
+                    "inkomen_onder_120_sm",
+                    "bijstand",
+                    "schuldsanering",
+                    "opleiding_ouder1",
+                ]
+            ].set_axis(
+                ["bsn", "inkomen_onder_120_sm", "bijstand", "schuldsanering", "opleiding"], axis=1
+            ),
+            hh.loc[
+                hh["bsn_ouder2"] >= 0,
+                [
+                    "bsn_ouder2",
+                    "inkomen_onder_120_sm",
+                    "bijstand",
+                    "schuldsanering",
+                    "opleiding_ouder2",
+                ],
+            ].set_axis(
+                ["bsn", "inkomen_onder_120_sm", "bijstand", "schuldsanering", "opleiding"], axis=1
+            ),
         ]
     )
     inkomen = pd.DataFrame(
@@ -340,7 +379,9 @@ def extracts(pop: Population, seed: int = 2019, mess: bool = True) -> dict[str, 
             "inkomen_onder_120_sm": parents["inkomen_onder_120_sm"].to_numpy(),
             "bijstand": parents["bijstand"].to_numpy(),
             "schuldsanering": parents["schuldsanering"].to_numpy(),
-            "opleidingsniveau": np.where(rng.random(len(parents)) < 0.04, None, parents["opleiding"].to_numpy()),
+            "opleidingsniveau": parents["opleiding"]
+            .mask(rng.random(len(parents)) < 0.04)  # not known for every parent
+            .to_numpy(),
         }
     )
     return {

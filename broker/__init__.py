@@ -1,0 +1,1 @@
+"""The broker: open partners' packages, link them, release protected buurt aggregates."""

@@ -1,0 +1,1 @@
+"""Keys and the sealed package format: the one door to cryptography."""

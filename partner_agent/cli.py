@@ -1,0 +1,136 @@
+"""partner-agent: run by a partner's data officer, on the partner's own machine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from partner_agent import report
+from partner_agent.extract import Extract, read_extract
+from partner_agent.validate import validate
+from schemas import SCHEMAS, SourceSchema, UnknownSchema, get_schema
+from schemas.errors import EXIT_CODES, InvalidExtract, UsageError, run
+from schemas.files import write_atomic
+
+EXIT_HELP = "\b\nExit codes:\n" + "\n".join(f"  {k:>3}  {v}" for k, v in EXIT_CODES.items())
+
+
+@click.group(epilog=EXIT_HELP)
+@click.version_option(package_name="kinderindex")
+def cli() -> None:
+    """Prepare your institution's extract for the kinderindex broker.
+
+    You are a data officer at a partner (gemeente/BRP, DUO, GGD, youth care, income). This tool
+    runs on your machine: it checks an extract against the shared schema, keeps only the schema's
+    columns, replaces every BSN by a keyed pseudonym and seals the result for the broker. No BSN,
+    name, address or birth date leaves your building in the clear.
+    """
+
+
+def _dialect_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--sheet", default="0", show_default=True, help="XLSX sheet (name or index).")(
+        f
+    )
+    f = click.option(
+        "--decimal",
+        type=click.Choice([".", ","]),
+        help="Decimal mark (default: ',' for ';' files).",
+    )(f)
+    f = click.option(
+        "--delimiter", help="CSV column separator (default: detected; 'tab' for a tab)."
+    )(f)
+    f = click.option("--encoding", help="CSV encoding, e.g. utf-8, cp1252 (default: detected).")(f)
+    return f
+
+
+def _schema(schema_id: str) -> SourceSchema:
+    try:
+        return get_schema(schema_id)
+    except UnknownSchema as e:
+        raise UsageError(str(e.args[0]), hint="`partner-agent schemas` lists them") from None
+
+
+def _read(
+    path: Path, encoding: str | None, delimiter: str | None, decimal: str | None, sheet: str
+) -> Extract:
+    delim = "\t" if delimiter == "tab" else delimiter
+    return read_extract(
+        path,
+        encoding=encoding,
+        delimiter=delim,
+        decimal=decimal,
+        sheet=int(sheet) if sheet.isdigit() else sheet,
+    )
+
+
+@cli.command()
+@click.argument("extract", type=click.Path(path_type=Path))
+@click.option("--schema", "schema_id", required=True, help="Schema id, e.g. duo or duo@v1.")
+@_dialect_options
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path),
+    help="Write every problem with every row to this JSON file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+def check(
+    extract: Path,
+    schema_id: str,
+    encoding: str | None,
+    delimiter: str | None,
+    decimal: str | None,
+    sheet: str,
+    report_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Validate EXTRACT against its schema; writes no package.
+
+    Reports every problem at once, with the rows (as numbered in your file) and the column, and
+    never the value of an identifier. Exit code 10 when the extract is invalid.
+    """
+    schema = _schema(schema_id)
+    ex = _read(extract, encoding, delimiter, decimal, sheet)
+    result = validate(ex.table, schema, ex.first_line)
+    data = report.summary(ex, schema.ref, result)
+    if report_path:
+        write_atomic(report_path, report.report_json(data))
+    click.echo(json.dumps(data) if as_json else report.render(ex, schema.ref, result))
+    if result.errors:
+        raise InvalidExtract(
+            f"{extract}: does not meet schema {schema.ref}",
+            hint=f"see {report_path} for every row"
+            if report_path
+            else "--report FILE lists every row",
+        )
+
+
+@cli.command("schemas")
+@click.argument("schema_id", required=False)
+def schemas_cmd(schema_id: str | None) -> None:
+    """List the shared schemas, or show the columns of one."""
+    if schema_id is None:
+        for s in SCHEMAS.values():
+            click.echo(f"{s.ref:<18} {s.partner:<10} {s.title}")
+        return
+    s = _schema(schema_id)
+    click.echo(f"{s.ref}: {s.title}\n{s.description}\n")
+    for c in s.columns:
+        flags = ("identifier → pseudonymised; " if c.identifier else "") + (
+            "required" if c.required else "optional"
+        )
+        values = f" [{', '.join(c.values)}]" if c.values else ""
+        click.echo(f"  {c.name:<28} {c.kind:<12} {flags}: {c.description}{values}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    return run(cli, "partner-agent", argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

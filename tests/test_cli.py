@@ -1,0 +1,74 @@
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from broker.cli import cli as broker_cli
+from broker.cli import main as broker_main
+from partner_agent.cli import cli as agent_cli
+from partner_agent.cli import main as agent_main
+
+
+def all_commands(group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield (*prefix, name), cmd
+        if isinstance(cmd, click.Group):
+            yield from all_commands(cmd, (*prefix, name))
+
+
+@pytest.mark.parametrize("group", [agent_cli, broker_cli])
+def test_every_command_has_help(group):
+    assert group.help
+    for path, cmd in all_commands(group):
+        assert cmd.help, f"{' '.join(path)} has no help text"
+        result = CliRunner().invoke(group, [*path, "--help"])
+        assert result.exit_code == 0
+
+
+def test_check_ok_and_report(extract_files, tmp_path, capsys):
+    report = tmp_path / "r.json"
+    code = agent_main(
+        ["check", str(extract_files["brp"]), "--schema", "brp", "--report", str(report)]
+    )
+    out = capsys.readouterr()
+    assert code == 0
+    assert "OK: 0 error rule(s), 2 warning(s)" in out.out
+    assert "straatnaam" in out.out
+    data = json.loads(report.read_text())
+    assert data["valid"] and data["rows"] == 17219
+
+
+def test_check_invalid_exits_10_without_echoing_bsns(extract_files, tables, capsys):
+    code = agent_main(["check", str(extract_files["jeugdhulp"]), "--schema", "jeugdhulp"])
+    out = capsys.readouterr()
+    assert code == 10
+    assert "partner-agent: error:" in out.err and "partner-agent: hint:" in out.err
+    assert "not a valid BSN" in out.out and "lines " in out.out
+    for bsn in tables["jeugdhulp"]["bsn_kind"]:
+        assert bsn not in out.out + out.err
+
+
+def test_check_json_output(extract_files, capsys):
+    code = agent_main(["check", str(extract_files["ggd_jgz"]), "--schema", "ggd_jgz@v1", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 10
+    assert data["problems"][0]["rule"] == "required" and data["problems"][0]["rows"]
+
+
+def test_unknown_schema_is_a_usage_error(extract_files, capsys):
+    assert agent_main(["check", str(extract_files["brp"]), "--schema", "cbs"]) == 2
+    assert "unknown schema" in capsys.readouterr().err
+
+
+def test_schemas_lists_and_shows(capsys):
+    assert agent_main(["schemas"]) == 0
+    assert "ggd_prenataal@v1" in capsys.readouterr().out
+    assert agent_main(["schemas", "duo"]) == 0
+    assert "identifier → pseudonymised" in capsys.readouterr().out
+
+
+def test_demo_runs(tmp_path, capsys):
+    assert broker_main(["demo", "--workdir", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "brp@v1" in out and "inkomen@v1" in out
