@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from broker import keys_cli
 from broker.demo import run_demo
 from schemas.errors import EXIT_CODES, run
 
@@ -51,6 +52,11 @@ def demo(workdir: Path, seed: int) -> None:
         "Rows with errors (missing or mistyped BSNs) are the realistic mess a partner meets; "
         "`partner-agent check FILE --schema ID` shows where."
     )
+
+
+cli.add_command(keys_cli.keygen)
+cli.add_command(keys_cli.keyring)
+cli.add_command(keys_cli.officer)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

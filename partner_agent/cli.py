@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -9,6 +10,8 @@ from typing import Any
 
 import click
 
+from keys.identity import Identity, save_identity
+from keys.passphrase import get_passphrase, passphrase_options
 from partner_agent import report
 from partner_agent.extract import Extract, read_extract
 from partner_agent.validate import validate
@@ -107,6 +110,40 @@ def check(
             if report_path
             else "--report FILE lists every row",
         )
+
+
+@cli.command()
+@click.option(
+    "--name", required=True, help="Your partner id as the broker knows it, e.g. duo, ggd, gemeente."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder for NAME.key (private, 0600) and NAME.pub.json.",
+)
+@passphrase_options
+def keygen(
+    name: str, out_dir: Path, passphrase_env: str | None, passphrase_file: Path | None
+) -> None:
+    """Create your partner identity: a signing key and a key to receive the link key.
+
+    NAME.key holds the private keys, encrypted with your passphrase (Argon2id); keep it on this
+    machine. Send NAME.pub.json to the broker (for its keyring) and to the privacy officer (who
+    wraps the link key for it).
+    """
+    path = out_dir / f"{name}.key"
+    if path.exists():
+        raise UsageError(
+            f"{path}: exists; refusing to overwrite a key",
+            hint="move it away first if you mean to rotate keys",
+        )
+    passphrase = get_passphrase(passphrase_env, passphrase_file, what=str(path), confirm=True)
+    identity = Identity.generate("partner", name, dt.datetime.now(dt.UTC))
+    public = save_identity(identity, path, passphrase)
+    click.echo(f"{identity.key_id}  partner {name}\n  private: {path}\n  public:  {public}")
 
 
 @cli.command("schemas")
