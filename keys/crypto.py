@@ -44,9 +44,9 @@ def random_bytes(n: int) -> bytes:
 # --- signatures -------------------------------------------------------------------------------
 
 
-def signing_keypair(seed: bytes | None = None) -> tuple[bytes, bytes]:
-    """A new Ed25519 key pair as raw (private, public) bytes; `seed` fixes it for test vectors."""
-    key = Ed25519PrivateKey.from_private_bytes(seed) if seed else Ed25519PrivateKey.generate()
+def signing_keypair(seed: bytes) -> tuple[bytes, bytes]:
+    """The Ed25519 key pair of a 32-byte seed, as raw (private, public) bytes."""
+    key = Ed25519PrivateKey.from_private_bytes(seed)
     private = key.private_bytes(_RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption())
     return private, key.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)
 
@@ -68,9 +68,9 @@ def verify(public: bytes, message: bytes, signature: bytes) -> bool:
 # --- public-key encryption (HPKE) -------------------------------------------------------------
 
 
-def kem_keypair(seed: bytes | None = None) -> tuple[bytes, bytes]:
-    """A new X25519 key pair as raw (private, public) bytes."""
-    key = X25519PrivateKey.from_private_bytes(seed) if seed else X25519PrivateKey.generate()
+def kem_keypair(seed: bytes) -> tuple[bytes, bytes]:
+    """The X25519 key pair of a 32-byte seed, as raw (private, public) bytes."""
+    key = X25519PrivateKey.from_private_bytes(seed)
     private = key.private_bytes(_RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption())
     return private, key.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)
 

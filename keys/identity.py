@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -76,8 +77,15 @@ class Identity:
     @classmethod
     def generate(cls, role: Role, name: str, now: dt.datetime) -> Identity:
         """New random keys for `role`/`name`."""
-        sign_priv, sign_pub = crypto.signing_keypair()
-        kem_priv, kem_pub = crypto.kem_keypair()
+        return cls.from_seeds(role, name, now, crypto.random_bytes(32), crypto.random_bytes(32))
+
+    @classmethod
+    def from_seeds(
+        cls, role: Role, name: str, now: dt.datetime, signing_seed: bytes, kem_seed: bytes
+    ) -> Identity:
+        """Keys from fixed 32-byte seeds (test vectors; `generate` for real keys)."""
+        sign_priv, sign_pub = crypto.signing_keypair(signing_seed)
+        kem_priv, kem_pub = crypto.kem_keypair(kem_seed)
         public = PublicIdentity(
             key_id=key_id(sign_pub, kem_pub),
             role=role,
@@ -233,7 +241,7 @@ class Keyring:
         """The identity with key id `kid`, if known."""
         return self._keys.get(kid)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[PublicIdentity]:
         return iter(sorted(self._keys.values(), key=lambda p: (p.role, p.name, p.created_at)))
 
     def __len__(self) -> int:

@@ -116,7 +116,8 @@ def header_bytes(manifest: Manifest, wrapped_key: bytes) -> bytes:
     )
 
 
-def _key_info(manifest_bytes: bytes) -> bytes:
+def data_key_info(manifest_bytes: bytes) -> bytes:
+    """HPKE info for the data key: binds it to the magic, version and manifest."""
     return _KEY_INFO + crypto.sha256(MAGIC + bytes([VERSION]) + manifest_bytes)
 
 
@@ -141,7 +142,7 @@ def seal(
     if data_key is None:
         data_key = crypto.random_bytes(crypto.KEY_BYTES)
     if wrapped_key is None:
-        wrapped_key = crypto.hpke_wrap(b64d(recipient.kem_public), data_key, _key_info(m))
+        wrapped_key = crypto.hpke_wrap(b64d(recipient.kem_public), data_key, data_key_info(m))
     header = header_bytes(manifest, wrapped_key)
     header_hash = crypto.sha256(header)
     aead = crypto.Aead(crypto.hkdf(data_key, header_hash, _PAYLOAD_INFO))
@@ -253,7 +254,7 @@ def open_package(
         raise PackageRefused()
     try:
         m = canonical_json(manifest.model_dump())
-        data_key = recipient.unwrap(wrapped, _key_info(m))
+        data_key = recipient.unwrap(wrapped, data_key_info(m))
     except crypto.CryptoFailure:
         raise PackageRefused() from None
     header_hash = crypto.sha256(header)

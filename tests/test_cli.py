@@ -72,3 +72,36 @@ def test_demo_runs(tmp_path, capsys):
     assert broker_main(["demo", "--workdir", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
     assert "brp@v1" in out and "inkomen@v1" in out
+
+
+def test_key_commands_end_to_end(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PW", "demo passphrase")
+    k = str(tmp_path)
+    assert agent_main(["keygen", "--name", "duo", "--out", k, "--passphrase-env", "PW"]) == 0
+    assert agent_main(["keygen", "--name", "duo", "--out", k, "--passphrase-env", "PW"]) == 2
+    assert "refusing to overwrite" in capsys.readouterr().err
+    assert broker_main(["keygen", "--out", k, "--passphrase-env", "PW"]) == 0
+    assert broker_main(["officer", "keygen", "--out", k, "--passphrase-env", "PW"]) == 0
+    issue = [
+        "officer",
+        "issue-link-key",
+        "--officer-key",
+        f"{k}/fg.key",
+        "--out",
+        f"{k}/lk",
+        "--passphrase-env",
+        "PW",
+    ]
+    assert broker_main([*issue, "--partner", f"{k}/duo.pub.json"]) == 0
+    assert (tmp_path / "lk" / "linkkey.duo.json").exists()
+    assert (tmp_path / "lk" / "linkkey.officer.json").exists()
+    capsys.readouterr()
+    assert broker_main([*issue, "--partner", f"{k}/broker.pub.json"]) == 2
+    assert "the broker must never hold the link key" in capsys.readouterr().err
+    monkeypatch.setenv("PW", "wrong")
+    assert broker_main([*issue, "--partner", f"{k}/duo.pub.json"]) == 11
+    assert "wrong passphrase" in capsys.readouterr().err
+    assert broker_main(["keyring", "add", "--keyring", f"{k}/ring", f"{k}/duo.pub.json"]) == 0
+    capsys.readouterr()
+    assert broker_main(["keyring", "list", "--keyring", f"{k}/ring", "--json"]) == 0
+    assert [x["name"] for x in json.loads(capsys.readouterr().out)] == ["duo"]
