@@ -1,1 +1,1 @@
-"""Benchmarks: run by hand (`make bench`), never by CI. Each prints what it measured and against what."""
+"""Benchmarks: run by hand (`make bench`), never by CI; each prints what it measured."""

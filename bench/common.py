@@ -22,8 +22,9 @@ def measure(fn: Callable[[], Any]) -> dict[str, float]:
 
 def in_child(module: str, *args: str) -> dict[str, Any]:
     """Run `python -m module args…` and parse the JSON line it prints last."""
-    out = subprocess.run([sys.executable, "-m", module, *args], check=True, capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", module, *args], check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

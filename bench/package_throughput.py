@@ -67,10 +67,20 @@ def child(step: str, workdir: Path, mib: int) -> dict[str, float]:
 
         return measure(run)
     if step == "seal":
-        m = Manifest(schema_id="duo", schema_version=1, partner="duo", package_id="bench",
-                     sequence=1, reference_date="2024-01-01", created_at=NOW.isoformat(),
-                     row_count=0, columns=(), payload_bytes=payload.stat().st_size,
-                     signer_key_id=partner.key_id, recipient_key_id=broker.key_id)
+        m = Manifest(
+            schema_id="duo",
+            schema_version=1,
+            partner="duo",
+            package_id="bench",
+            sequence=1,
+            reference_date="2024-01-01",
+            created_at=NOW.isoformat(),
+            row_count=0,
+            columns=(),
+            payload_bytes=payload.stat().st_size,
+            signer_key_id=partner.key_id,
+            recipient_key_id=broker.key_id,
+        )
 
         def run() -> None:
             with payload.open("rb") as src, package.open("wb") as out:
@@ -102,14 +112,18 @@ def main() -> None:
                 f.write(block)
         rows = {}
         for step in ("aead", "sha256", "copy", "seal", "open"):
-            rows[step] = in_child("bench.package_throughput", "--child", step, "--dir", d,
-                                  "--mib", str(args.mib))
+            rows[step] = in_child(
+                "bench.package_throughput", "--child", step, "--dir", d, "--mib", str(args.mib)
+            )
     base = rows["aead"]["wall_s"]
     print(f"package throughput, {args.mib} MiB payload; {machine()}")
-    print(f"{'step':<8} {'wall s':>7} {'cpu s':>7} {'MiB/s':>7} {'× AEAD time':>11} {'peak RSS MiB':>12}")
+    head = ("step", "wall s", "cpu s", "MiB/s", "× AEAD time", "peak RSS MiB")
+    print(f"{head[0]:<8} {head[1]:>7} {head[2]:>7} {head[3]:>7} {head[4]:>11} {head[5]:>12}")
     for step, r in rows.items():
-        print(f"{step:<8} {r['wall_s']:>7.2f} {r['cpu_s']:>7.2f} {args.mib / r['wall_s']:>7.0f} "
-              f"{r['wall_s'] / base:>11.1f} {r['peak_mib']:>12.0f}")
+        print(
+            f"{step:<8} {r['wall_s']:>7.2f} {r['cpu_s']:>7.2f} {args.mib / r['wall_s']:>7.0f} "
+            f"{r['wall_s'] / base:>11.1f} {r['peak_mib']:>12.0f}"
+        )
     sys.stdout.flush()
 
 

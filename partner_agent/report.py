@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+from keys.package import Manifest
 from partner_agent.extract import Extract
 from partner_agent.validate import Validated
 
@@ -61,3 +63,30 @@ def render(extract: Extract, schema_ref: str, result: Validated) -> str:
 def report_json(data: dict[str, Any]) -> bytes:
     """The report file's bytes."""
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def render_manifest(manifest: Manifest, path: Path) -> str:
+    """What leaves the building, for the data officer."""
+    d = manifest.details
+    lines = [
+        f"package {path}",
+        f"  partner {manifest.partner}, schema {manifest.schema_id}@v{manifest.schema_version}, "
+        f"sequence {manifest.sequence}, reference date {manifest.reference_date}",
+        f"  package id {manifest.package_id}, created {manifest.created_at}",
+        f"  {manifest.row_count:,} rows, {manifest.payload_bytes:,} bytes of "
+        f"{manifest.payload_format} (encrypted), columns:",
+        *(f"    {c.name:<28} {c.type}" for c in manifest.columns),
+    ]
+    if d.get("dropped_columns"):
+        lines.append("  columns dropped (never left): " + ", ".join(d["dropped_columns"]))
+    if d.get("rows_dropped_invalid_identifier"):
+        lines.append(
+            f"  rows dropped for an invalid identifier: {d['rows_dropped_invalid_identifier']:,}"
+        )
+    for col, n in (d.get("optional_identifiers_blanked") or {}).items():
+        lines.append(f"  {col}: {n:,} invalid values left empty")
+    lines.append(
+        f"  signed by {manifest.signer_key_id}, sealed for broker "
+        f"{manifest.recipient_key_id}, link key {manifest.link_key_id}"
+    )
+    return "\n".join(lines)

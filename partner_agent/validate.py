@@ -41,7 +41,7 @@ class Validated:
 
     parsed: pd.DataFrame
     problems: list[Problem]
-    invalid_identifier_rows: Mask  # rows whose identifier is missing or fails its check
+    bad_rows: dict[str, Mask]  # per column, the rows that broke one of its rules
 
     @property
     def errors(self) -> list[Problem]:
@@ -121,7 +121,7 @@ def validate(table: pd.DataFrame, schema: SourceSchema, first_line: int = 2) -> 
     problems: list[Problem] = []
     names = set(table.columns)
     line = np.arange(first_line, first_line + len(table))
-    bad_ids = np.zeros(len(table), dtype=bool)
+    bad_rows: dict[str, Mask] = {}
     parsed: dict[str, pd.Series] = {}
 
     def add(
@@ -152,10 +152,10 @@ def validate(table: pd.DataFrame, schema: SourceSchema, first_line: int = 2) -> 
             continue
         values, fails = _check_column(table[col.name], col)
         parsed[col.name] = values
+        bad_rows[col.name] = np.zeros(len(table), dtype=bool)
         for rule, mask, message in fails:
             add(rule, col.name, message, mask)
-            if col.identifier:
-                bad_ids |= mask
+            bad_rows[col.name] |= mask
     known = {c.name for c in schema.columns}
     for name in table.columns:
         if name not in known:
@@ -167,4 +167,4 @@ def validate(table: pd.DataFrame, schema: SourceSchema, first_line: int = 2) -> 
             )
     dup = table.duplicated(keep="first").to_numpy()
     add("duplicate_row", None, "repeats an earlier row exactly", dup, severity="warning")
-    return Validated(pd.DataFrame(parsed, index=table.index), problems, bad_ids)
+    return Validated(pd.DataFrame(parsed, index=table.index), problems, bad_rows)

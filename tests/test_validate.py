@@ -63,7 +63,8 @@ def test_every_problem_at_once_and_identifier_rows_flagged():
     table = brp_table({(0, "bsn_kind"): BAD_BSN, (2, "geslacht"): "?", (3, "bsn_ouder2"): "1"})
     r = validate(table, get_schema("brp"))
     assert {("bsn", "bsn_kind"), ("value_list", "geslacht"), ("bsn", "bsn_ouder2")} <= set(rules(r))
-    assert list(r.invalid_identifier_rows) == [True, False, False, True]
+    assert list(r.bad_rows["bsn_kind"]) == [True, False, False, False]
+    assert list(r.bad_rows["bsn_ouder2"]) == [False, False, False, True]
 
 
 def test_missing_and_unknown_columns():
