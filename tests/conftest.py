@@ -22,3 +22,40 @@ def tables(population):
 @pytest.fixture(scope="session")
 def extract_files(tables, tmp_path_factory) -> dict[str, Path]:
     return write_extracts(tables, tmp_path_factory.mktemp("extracts"))
+
+
+@pytest.fixture(scope="session")
+def keyset(tmp_path_factory):
+    """Key files of every role (fast KDF), the link key issued to two partners, and a keyring."""
+    import datetime as dt
+
+    from keys.identity import (
+        Identity,
+        KdfParams,
+        Keyring,
+        issue_link_key,
+        save_identity,
+        wrapped_link_key_bytes,
+    )
+
+    d = tmp_path_factory.mktemp("keys")
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    fast = KdfParams(iterations=1, lanes=1, memory_kib=64)
+    ids = {
+        "fg": Identity.generate("officer", "fg", now),
+        "broker": Identity.generate("broker", "zwolle", now),
+        "gemeente": Identity.generate("partner", "gemeente", now),
+        "duo": Identity.generate("partner", "duo", now),
+    }
+    for name, identity in ids.items():
+        save_identity(identity, d / f"{name}.key", PASSPHRASE.encode(), fast)
+    _, wrapped = issue_link_key(ids["fg"], [ids["gemeente"].public, ids["duo"].public], now)
+    for w in wrapped:
+        (d / f"linkkey.{w.recipient_name}.json").write_bytes(wrapped_link_key_bytes(w))
+    ring = Keyring(d / "ring")
+    for name in ("gemeente", "duo"):
+        ring.add(ids[name].public)
+    return {"dir": d, "ids": ids, "ring": ring}
+
+
+PASSPHRASE = "test passphrase"
