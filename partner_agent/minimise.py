@@ -20,11 +20,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from keys import crypto
 from partner_agent.validate import Validated
 from schemas.checkdigits import onderwijsnummer_mask
-from schemas.model import Column, SourceSchema
+from schemas.model import SourceSchema
 
 AGE_COLUMN = "leeftijd_maanden"
 DOMAINS = {"bsn": b"bsn:v1:", "onderwijsnummer": b"onr:v1:", "huishouden_id": b"huishouden:v1:"}
@@ -52,18 +53,27 @@ class Minimised:
         }
 
 
-def pseudonyms(values: pd.Series, domains: pd.Series | bytes, link_key: bytes) -> pa.Array:
-    """32-byte pseudonyms of `values` (nulls stay null); each distinct value is hashed once."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if isinstance(domains, bytes):
-        messages = [domains + v.encode("ascii") for v in uniques]
+def pseudonyms(values: pd.Series, kind: str, link_key: bytes) -> pa.Array:
+    """32-byte pseudonyms of `values` (nulls stay null); each distinct value is hashed once.
+
+    `kind` is the identifier kind: a `leerling_id` is hashed in the onderwijsnummer domain when it
+    is one, else in the BSN domain.
+    """
+    arr = pa.array(values, type=pa.string(), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    encoded = pc.dictionary_encode(arr)
+    uniques = encoded.dictionary
+    if kind == "leerling_id":
+        is_onr = onderwijsnummer_mask(uniques.to_pandas())
+        domain = pa.array(
+            np.where(is_onr, DOMAINS["onderwijsnummer"], DOMAINS["bsn"]).tolist(), type=pa.binary()
+        )
     else:
-        first = pd.Series(np.arange(len(values)), index=values.index).groupby(codes).first()
-        dom = domains.to_numpy()[first.drop(-1, errors="ignore").to_numpy()]
-        messages = [d + v.encode("ascii") for d, v in zip(dom, uniques, strict=True)]
-    digests = crypto.hmac_sha256_many(link_key, messages)
-    table = pa.array(digests, type=pa.binary(32))
-    return table.take(pa.array(codes, mask=codes < 0))
+        domain = pa.scalar(DOMAINS["huishouden_id" if kind == "huishouden_id" else "bsn"])
+    messages = pc.binary_join_element_wise(domain, uniques.cast(pa.binary()), b"").to_pylist()
+    digests = pa.array(crypto.hmac_sha256_many(link_key, messages), type=pa.binary(32))
+    return digests.take(encoded.indices)
 
 
 def months_between(born: pd.Series, reference: dt.date) -> pd.Series:
@@ -71,16 +81,6 @@ def months_between(born: pd.Series, reference: dt.date) -> pd.Series:
     ref = pd.Timestamp(reference)
     months = (ref.year - born.dt.year) * 12 + (ref.month - born.dt.month)
     return (months - (born.dt.day > ref.day).astype(int)).astype("Int64")
-
-
-def _identifier(col: Column, text: pd.Series, link_key: bytes) -> pa.Array:
-    if col.kind == "leerling_id":
-        is_onr = pd.Series(onderwijsnummer_mask(text), index=text.index)
-        domains = is_onr.map({True: DOMAINS["onderwijsnummer"], False: DOMAINS["bsn"]})
-        return pseudonyms(text, domains, link_key)
-    return pseudonyms(
-        text, DOMAINS["huishouden_id" if col.kind == "huishouden_id" else "bsn"], link_key
-    )
 
 
 def minimise(
@@ -110,7 +110,7 @@ def minimise(
         if col.name not in text:
             continue
         if col.identifier:
-            arrays[col.name] = _identifier(col, text[col.name][keep], link_key)
+            arrays[col.name] = pseudonyms(text[col.name][keep], col.kind, link_key)
         elif col.kind == "birth_date":
             ages = months_between(validated.parsed[col.name][keep], reference_date)
             arrays[AGE_COLUMN] = pa.array(ages, type=pa.int32(), from_pandas=True)

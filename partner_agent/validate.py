@@ -13,12 +13,15 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from schemas.checkdigits import bsn_mask, onderwijsnummer_mask
 from schemas.model import FALSE_WORDS, PATTERNS, TRUE_WORDS, Column, SourceSchema
 
-DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%Y%m%d", "%d/%m/%Y")
+# Each format with its text length and where its month digits are.
+DATE_FORMATS = {"%Y-%m-%d": (10, 5), "%d-%m-%Y": (10, 3), "%Y%m%d": (8, 4), "%d/%m/%Y": (10, 3)}
 Mask = npt.NDArray[np.bool_]
 
 
@@ -50,19 +53,55 @@ class Validated:
 
 
 def parse_dates(text: pd.Series) -> pd.Series:
-    """Dates in any partner format (ISO, dd-mm-yyyy, yyyymmdd, dd/mm/yyyy); NaT where none fits."""
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")
-    for fmt in DATE_FORMATS:
-        todo = out.isna() & text.notna()
-        if not todo.any():
+    """Dates in any partner format (ISO, dd-mm-yyyy, yyyymmdd, dd/mm/yyyy); NaT where none fits.
+
+    Strict: zero-padded, and the month in the text must be the parsed month (Arrow's parser alone
+    turns 31-02-2019 into 3 March); the year must lie in 1900–2099.
+    """
+    arr = pa.array(text, type=pa.string(), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    out = pa.nulls(len(arr), type=pa.timestamp("s"))
+    for fmt in _likely_first(arr):
+        todo = pc.and_(pc.is_null(out), pc.is_valid(arr))
+        if not pc.any(todo).as_py():
             break
-        out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-    return out
+        rest = arr.filter(todo)
+        parsed = pc.strptime(rest, format=fmt, unit="s", error_is_null=True)
+        length, at = DATE_FORMATS[fmt]
+        month = pc.utf8_lpad(pc.cast(pc.month(parsed), pa.string()), 2, "0")
+        year = pc.year(parsed)
+        ok = pc.and_(
+            pc.and_(
+                pc.equal(pc.utf8_length(rest), length),
+                pc.equal(pc.utf8_slice_codeunits(rest, at, at + 2), month),
+            ),
+            pc.and_(pc.greater_equal(year, 1900), pc.less(year, 2100)),
+        )
+        out = pc.replace_with_mask(out, todo, pc.if_else(ok, parsed, None))
+    return pd.Series(out.to_numpy(zero_copy_only=False), index=text.index, dtype="datetime64[s]")
+
+
+def _likely_first(arr: pa.Array) -> list[str]:
+    """DATE_FORMATS with the one that fits the first value in front: most columns use one."""
+    sample = pc.drop_null(arr)[:1]
+    fits = [
+        f
+        for f in DATE_FORMATS
+        if len(sample) and pc.strptime(sample, format=f, unit="s", error_is_null=True)[0].is_valid
+    ]
+    return fits[:1] + [f for f in DATE_FORMATS if f not in fits[:1]]
 
 
 def parse_numbers(text: pd.Series) -> pd.Series:
     """Numbers with a decimal point or a decimal comma; NaN where not a number."""
-    return pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+    arr = pa.array(text, type=pa.string(), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = pc.replace_substring(pc.utf8_trim_whitespace(arr), ",", ".")
+    numeric = pc.match_substring_regex(arr, r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)$")
+    values = pc.cast(pc.if_else(numeric, arr, None), pa.float64())
+    return pd.Series(values.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
 
 
 def _check_column(text: pd.Series, col: Column) -> tuple[pd.Series, list[tuple[str, Mask, str]]]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1], dtype=np.int64)
 
@@ -31,15 +33,23 @@ def is_onderwijsnummer(number: str) -> bool:
     return number.startswith("10") and elfproef_remainder(number) == 5
 
 
+def _as_arrow(values: pd.Series) -> pa.StringArray:
+    arr = pa.array(values, type=pa.string(), from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
 def remainders(values: pd.Series) -> npt.NDArray[np.int64]:
     """Vectorised elfproef remainder; −1 where a value is not exactly nine ASCII digits."""
-    text = values.astype("string").fillna("")
-    shaped = text.str.fullmatch(r"[0-9]{9}").to_numpy(dtype=bool)
-    out = np.full(len(text), -1, dtype=np.int64)
-    if shaped.any():
-        joined = "".join(text[shaped].tolist()).encode("ascii")
-        digits = np.frombuffer(joined, dtype=np.uint8).reshape(-1, 9).astype(np.int64) - 48
-        out[shaped] = (digits @ WEIGHTS) % 11
+    arr = _as_arrow(values)
+    shaped = pc.fill_null(pc.match_substring_regex(arr, "^[0-9]{9}$"), False)
+    out = np.full(len(arr), -1, dtype=np.int64)
+    good = arr.filter(shaped)
+    if len(good):
+        # Nine bytes each, back to back in the filtered array's data buffer.
+        start = np.frombuffer(good.buffers()[1], dtype=np.int32)[good.offset]
+        data = np.frombuffer(good.buffers()[2], dtype=np.uint8)[start : start + 9 * len(good)]
+        digits = data.reshape(-1, 9).astype(np.int64) - 48
+        out[shaped.to_numpy(zero_copy_only=False)] = (digits @ WEIGHTS) % 11
     return out
 
 

@@ -179,6 +179,8 @@ def _typo(rng: Rng, values: IntArray, rate: float) -> IntArray:
 
 def _s(values: IntArray) -> npt.NDArray[np.str_]:
     """Nine-digit strings; −1 (absent) becomes empty."""
+    if len(values) == 0:
+        return np.array([], dtype=str)
     out = np.char.zfill(values.astype(str), 9)
     return np.where(values < 0, "", out)
 

@@ -24,6 +24,9 @@ def extract_files(tables, tmp_path_factory) -> dict[str, Path]:
     return write_extracts(tables, tmp_path_factory.mktemp("extracts"))
 
 
+PASSPHRASE = "test passphrase"
+
+
 @pytest.fixture(scope="session")
 def keyset(tmp_path_factory):
     """Key files of every role (fast KDF), the link key issued to two partners, and a keyring."""
@@ -55,7 +58,4 @@ def keyset(tmp_path_factory):
     ring = Keyring(d / "ring")
     for name in ("gemeente", "duo"):
         ring.add(ids[name].public)
-    return {"dir": d, "ids": ids, "ring": ring}
-
-
-PASSPHRASE = "test passphrase"
+    return {"dir": d, "ids": ids, "ring": ring, "passphrase": PASSPHRASE}

@@ -61,3 +61,14 @@ def test_same_seed_gives_identical_files(tmp_path):
     assert set(a) == set(FILE_NAMES)
     assert all(digest(a[k]) == digest(b[k]) for k in a)
     assert digest(a["brp"]) != digest(c["brp"])
+
+
+def test_without_mess_every_extract_is_valid(population):
+    from partner_agent.validate import validate
+    from schemas import get_schema
+    from schemas.synthetic import extracts
+
+    for sid, table in extracts(population, seed=7, mess=False).items():
+        text = table.astype(str).replace({"": None, "None": None, "nan": None}).astype("string")
+        errors = validate(text, get_schema(sid)).errors
+        assert errors == [], (sid, [(p.rule, p.column) for p in errors])

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from partner_agent.extract import read_extract
-from partner_agent.validate import validate
+from partner_agent.validate import parse_dates, validate
 from schemas import get_schema
 
 BSN = "111222333"
@@ -102,6 +102,26 @@ def test_dates_in_every_partner_format_and_decimal_commas():
     )
     assert j.errors == []
     assert j.parsed["begindatum"].nunique() == 1
+
+
+@pytest.mark.parametrize(
+    "text", ["31-02-2019", "20190231", "2019-2-3", "0019-02-01", "2019-02-01T00:00", "gisteren"]
+)
+def test_dates_are_strict(text):
+    assert parse_dates(pd.Series([text], dtype="string")).isna().all()
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("2019-02-28", "2019-02-28"),
+        ("28-02-2019", "2019-02-28"),
+        ("20190228", "2019-02-28"),
+        ("28/02/2019", "2019-02-28"),
+    ],
+)
+def test_dates_in_each_format(text, iso):
+    assert str(parse_dates(pd.Series([text], dtype="string"))[0].date()) == iso
 
 
 def test_generated_extracts_carry_the_expected_mess(extract_files):
