@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from broker import keys_cli
+from broker import keys_cli, store_cli
 from broker.demo import run_demo
 from schemas.errors import EXIT_CODES, run
 
@@ -54,9 +54,18 @@ def demo(workdir: Path, seed: int) -> None:
     )
 
 
-cli.add_command(keys_cli.keygen)
-cli.add_command(keys_cli.keyring)
-cli.add_command(keys_cli.officer)
+for command in (
+    store_cli.init,
+    store_cli.add_partner,
+    store_cli.ingest_cmd,
+    store_cli.merge_cmd,
+    store_cli.release_cmd,
+    store_cli.purge,
+    store_cli.audit,
+    store_cli.policy,
+    keys_cli.officer,
+):
+    cli.add_command(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

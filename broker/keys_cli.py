@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import click
 
-from keys import crypto
+from broker.policy import DEFAULT_K, DEFAULT_RETENTION_DAYS
 from keys.identity import (
     Identity,
-    Keyring,
     Role,
     issue_link_key,
     load_identity,
@@ -19,14 +17,11 @@ from keys.identity import (
     load_wrapped_link_key,
     rewrap_link_key,
     save_identity,
-    save_secret_key,
     wrapped_link_key_bytes,
 )
 from keys.passphrase import get_passphrase, passphrase_options
 from schemas.errors import UsageError
 from schemas.files import write_atomic
-
-PSEUDONYM_KEY = "pseudonym"
 
 
 def _now() -> dt.datetime:
@@ -42,73 +37,6 @@ def _new_identity(role: Role, name: str, path: Path, passphrase: bytes) -> Ident
     identity = Identity.generate(role, name, _now())
     save_identity(identity, path, passphrase)
     return identity
-
-
-@click.command()
-@click.option("--name", default="broker", show_default=True, help="Name of this broker.")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Folder for the key files.",
-)
-@passphrase_options
-def keygen(
-    name: str, out_dir: Path, passphrase_env: str | None, passphrase_file: Path | None
-) -> None:
-    """Create the broker's keys (municipal analyst).
-
-    NAME.key: the identity that partners seal packages to and that signs the audit log.
-    NAME.pseudonym.key: the key of the second pseudonymisation stage. Both are encrypted with the
-    passphrase. Give NAME.pub.json to the partners: they seal for its key id.
-    """
-    passphrase = get_passphrase(
-        passphrase_env, passphrase_file, what=f"broker {name}", confirm=True
-    )
-    pseudonym_path = out_dir / f"{name}.pseudonym.key"
-    if pseudonym_path.exists():
-        raise UsageError(f"{pseudonym_path}: exists; refusing to overwrite a key")
-    identity = _new_identity("broker", name, out_dir / f"{name}.key", passphrase)
-    kid = save_secret_key(
-        PSEUDONYM_KEY, crypto.random_bytes(crypto.KEY_BYTES), pseudonym_path, passphrase
-    )
-    click.echo(f"{identity.key_id}  broker {name}\n{kid}  pseudonym key ({pseudonym_path})")
-
-
-@click.group()
-def keyring() -> None:
-    """The broker's keyring: public keys of partners and officer it trusts."""
-
-
-@keyring.command("add")
-@click.argument("public_files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--keyring", "folder", type=click.Path(path_type=Path), required=True, help="Keyring folder."
-)
-def keyring_add(public_files: tuple[Path, ...], folder: Path) -> None:
-    """Add public key files (NAME.pub.json) to the keyring."""
-    ring = Keyring(folder)
-    for f in public_files:
-        public = load_public(f)
-        ring.add(public)
-        click.echo(f"added {public.key_id}  {public.role} {public.name}")
-
-
-@keyring.command("list")
-@click.option(
-    "--keyring", "folder", type=click.Path(path_type=Path), required=True, help="Keyring folder."
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def keyring_list(folder: Path, as_json: bool) -> None:
-    """List the keys in the keyring."""
-    keys = list(Keyring(folder))
-    if as_json:
-        click.echo(json.dumps([k.model_dump() for k in keys], indent=2))
-        return
-    for k in keys:
-        click.echo(f"{k.key_id}  {k.role:<8} {k.name:<12} created {k.created_at}")
 
 
 @click.group()
@@ -142,14 +70,7 @@ def officer_keygen(
 @click.option(
     "--officer-key", type=click.Path(path_type=Path), required=True, help="The officer's NAME.key."
 )
-@click.option(
-    "--partner",
-    "partners",
-    multiple=True,
-    required=True,
-    type=click.Path(path_type=Path),
-    help="A partner's NAME.pub.json (repeat).",
-)
+@click.argument("partners", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--out",
     "out_dir",
@@ -165,7 +86,9 @@ def issue(
     passphrase_env: str | None,
     passphrase_file: Path | None,
 ) -> None:
-    """Generate the link key and wrap it for each partner; the broker never receives it.
+    """Generate the link key and wrap it for each partner in PARTNERS (NAME.pub.json files).
+
+    The broker never receives it.
 
     Writes linkkey.PARTNER.json per partner and linkkey.officer.json, the officer's own copy for
     partners that join later (see rewrap-link-key). Send each partner its own file.
@@ -179,6 +102,69 @@ def issue(
         path = out_dir / f"linkkey.{name}.json"
         write_atomic(path, wrapped_link_key_bytes(w))
         click.echo(f"{kid} → {w.recipient_name} ({w.recipient_key_id}): {path}")
+
+
+@officer.command("sign-policy")
+@click.option(
+    "--officer-key", type=click.Path(path_type=Path), required=True, help="The officer's NAME.key."
+)
+@click.option("--policy-id", required=True, help="An id for this policy, e.g. 2024-1.")
+@click.option(
+    "--k",
+    type=click.IntRange(min=3),
+    default=DEFAULT_K,
+    show_default=True,
+    help="Minimum count, complement and denominator of a published cell.",
+)
+@click.option(
+    "--min-rate-denominator",
+    type=click.IntRange(min=1),
+    help="No percentage on a smaller denominator (default: k).",
+)
+@click.option(
+    "--retention-days",
+    type=click.IntRange(min=1),
+    default=DEFAULT_RETENTION_DAYS,
+    show_default=True,
+    help="Delete accepted packages after this many days.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The signed policy file to give to the municipal analyst.",
+)
+@passphrase_options
+def sign_policy_cmd(
+    officer_key: Path,
+    policy_id: str,
+    k: int,
+    min_rate_denominator: int | None,
+    retention_days: int,
+    out_path: Path,
+    passphrase_env: str | None,
+    passphrase_file: Path | None,
+) -> None:
+    """Sign the release policy; it approves the indicator spec in use (by id and hash)."""
+    from broker.indicators import SPEC_ID, spec_sha256
+    from broker.policy import policy_bytes, sign_policy
+
+    me = load_identity(
+        officer_key, get_passphrase(passphrase_env, passphrase_file, what=str(officer_key))
+    )
+    policy = sign_policy(
+        me,
+        policy_id=policy_id,
+        k=k,
+        min_rate_denominator=min_rate_denominator or k,
+        retention_days=retention_days,
+        indicator_spec_id=SPEC_ID,
+        indicator_spec_sha256=spec_sha256(),
+        issued_at=_now().isoformat(timespec="seconds"),
+    )
+    write_atomic(out_path, policy_bytes(policy))
+    click.echo(f"policy {policy_id}: k = {k}, spec {SPEC_ID} ({spec_sha256()[:12]}…) → {out_path}")
 
 
 @officer.command("rewrap-link-key")

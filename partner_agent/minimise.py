@@ -20,9 +20,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from keys import crypto
+from keys.pseudonym import distinct, hmac_column
 from partner_agent.validate import Validated
 from schemas.checkdigits import onderwijsnummer_mask
 from schemas.model import SourceSchema
@@ -54,26 +53,19 @@ class Minimised:
 
 
 def pseudonyms(values: pd.Series, kind: str, link_key: bytes) -> pa.Array:
-    """32-byte pseudonyms of `values` (nulls stay null); each distinct value is hashed once.
+    """P1 pseudonyms of `values` (nulls stay null); each distinct value is hashed once.
 
     `kind` is the identifier kind: a `leerling_id` is hashed in the onderwijsnummer domain when it
     is one, else in the BSN domain.
     """
     arr = pa.array(values, type=pa.string(), from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    encoded = pc.dictionary_encode(arr)
-    uniques = encoded.dictionary
-    if kind == "leerling_id":
-        is_onr = onderwijsnummer_mask(uniques.to_pandas())
-        domain = pa.array(
-            np.where(is_onr, DOMAINS["onderwijsnummer"], DOMAINS["bsn"]).tolist(), type=pa.binary()
-        )
-    else:
-        domain = pa.scalar(DOMAINS["huishouden_id" if kind == "huishouden_id" else "bsn"])
-    messages = pc.binary_join_element_wise(domain, uniques.cast(pa.binary()), b"").to_pylist()
-    digests = pa.array(crypto.hmac_sha256_many(link_key, messages), type=pa.binary(32))
-    return digests.take(encoded.indices)
+    if kind != "leerling_id":
+        domain = DOMAINS["huishouden_id" if kind == "huishouden_id" else "bsn"]
+        return hmac_column(arr, link_key, domain)
+    uniques = distinct(arr).dictionary
+    is_onr = onderwijsnummer_mask(uniques.to_pandas())
+    domains = np.where(is_onr, DOMAINS["onderwijsnummer"], DOMAINS["bsn"]).tolist()
+    return hmac_column(arr, link_key, pa.array(domains, type=pa.binary()))
 
 
 def months_between(born: pd.Series, reference: dt.date) -> pd.Series:

@@ -92,14 +92,14 @@ def test_key_commands_end_to_end(tmp_path, capsys, monkeypatch):
         "--passphrase-env",
         "PW",
     ]
-    assert broker_main([*issue, "--partner", f"{k}/duo.pub.json"]) == 0
+    assert broker_main([*issue, f"{k}/duo.pub.json"]) == 0
     assert (tmp_path / "lk" / "linkkey.duo.json").exists()
     assert (tmp_path / "lk" / "linkkey.officer.json").exists()
     capsys.readouterr()
-    assert broker_main([*issue, "--partner", f"{k}/broker.pub.json"]) == 2
+    assert broker_main([*issue, f"{k}/broker.pub.json"]) == 2
     assert "the broker must never hold the link key" in capsys.readouterr().err
     monkeypatch.setenv("PW", "wrong")
-    assert broker_main([*issue, "--partner", f"{k}/duo.pub.json"]) == 11
+    assert broker_main([*issue, f"{k}/duo.pub.json"]) == 11
     assert "wrong passphrase" in capsys.readouterr().err
     assert broker_main(["keyring", "add", "--keyring", f"{k}/ring", f"{k}/duo.pub.json"]) == 0
     capsys.readouterr()

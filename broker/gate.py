@@ -1,0 +1,127 @@
+"""The release gate: an independent check that no unsafe cell can be narrowed by linear programming.
+
+Shares nothing with `broker.suppress`: it starts again from the long table that is about to be
+published, builds its own equations (every published parent = sum of its children, numerator ≤
+denominator, counts ≥ 0, published cells fixed), finds which quantities are unsafe from the true
+counts, and for each computes the largest value an attacker can reach. A release where any is
+below k is refused (exit code 12), naming the cell.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+
+from schemas.errors import ReleaseBlocked
+
+
+def _groups(
+    cells: pd.DataFrame, population_of: dict[str, str]
+) -> dict[tuple[str, str], pd.DataFrame]:
+    """Cells grouped by (top of the hierarchy, population): no equation crosses two groups."""
+    parent = dict(zip(cells["code"], cells["parent"], strict=False))
+
+    def top(code: str) -> str:
+        while isinstance(parent.get(code), str):
+            code = parent[code]
+        return code
+
+    pop = cells["key"].where(cells["kind"] == "d", cells["key"].map(population_of))
+    tops = cells["code"].map({c: top(c) for c in cells["code"].unique()})
+    return {key: g for key, g in cells.groupby([tops, pop])}
+
+
+class _System:
+    """The attacker's view of one group: hidden cells are unknowns ≥ 0, the rest are constants."""
+
+    def __init__(self, group: pd.DataFrame) -> None:
+        recs = group.reset_index().to_dict("records")
+        self.rows = [r["index"] for r in recs]
+        self.value = {r["index"]: float(r["value"]) for r in recs}
+        self.var = {r["index"]: j for j, r in enumerate(x for x in recs
+                                                         if x["status"] != "published")}
+        by_cell = {(r["kind"], r["key"], r["code"]): r["index"] for r in recs}
+        kids: dict[int, list[int]] = defaultdict(list)
+        for r in recs:
+            p = by_cell.get((r["kind"], r["key"], r["parent"]))
+            if p is not None:
+                kids[p].append(r["index"])
+        eq = [[(p, 1.0)] + [(c, -1.0) for c in children] for p, children in kids.items()]
+        d_key = next(r["key"] for r in recs if r["kind"] == "d")
+        ub = [[(r["index"], 1.0), (by_cell[("d", d_key, r["code"])], -1.0)]
+              for r in recs if r["kind"] == "n"]
+        self.a_eq, self.b_eq = self._matrix(eq)
+        self.a_ub, self.b_ub = self._matrix(ub)
+
+    def _matrix(self, rows: list[list[tuple[int, float]]]) -> tuple[np.ndarray | None, list[float]]:
+        """Σ sign · cell (=, ≤) 0, with published cells moved to the right-hand side."""
+        if not rows:
+            return None, []
+        a = np.zeros((len(rows), len(self.var)))
+        b = []
+        for i, terms in enumerate(rows):
+            rhs = 0.0
+            for cell, sign in terms:
+                if cell in self.var:
+                    a[i, self.var[cell]] += sign
+                else:
+                    rhs -= sign * self.value[cell]
+            b.append(rhs)
+        return a, b
+
+    def widest_upper(self, target: dict[int, float]) -> float:
+        """max Σ weight · count over every table consistent with what is published."""
+        c = np.zeros(len(self.var))
+        constant = 0.0
+        for cell, w in target.items():
+            if cell in self.var:
+                c[self.var[cell]] -= w
+            else:
+                constant += w * self.value[cell]
+        if not c.any():
+            return constant
+        res = linprog(c, A_ub=self.a_ub, b_ub=self.b_ub or None, A_eq=self.a_eq,
+                      b_eq=self.b_eq or None, bounds=(0, None), method="highs")
+        if res.status == 3:  # unbounded: nothing published caps it
+            return float("inf")
+        if res.status != 0:
+            raise ReleaseBlocked(f"release gate: the published table is inconsistent "
+                                 f"({res.message})")
+        return constant - float(res.fun)
+
+
+def check_release(cells: pd.DataFrame, population_of: dict[str, str], k: int) -> int:
+    """Refuse the release if any unsafe quantity can be shown to be below k; returns checks run."""
+    checked = 0
+    for group in _groups(cells, population_of).values():
+        system = _System(group)
+        d_key = group.loc[group["kind"] == "d", "key"].iloc[0]
+        d_row = {group.at[i, "code"]: i for i in group.index[group["kind"] == "d"]}
+        for i in group.index:
+            v = int(group.at[i, "value"])
+            targets: list[tuple[dict[int, float], int, str]] = []
+            if 1 <= v < k:
+                targets.append(({i: 1.0}, v, "count"))
+            if group.at[i, "kind"] == "n":
+                d_i = d_row[group.at[i, "code"]]
+                rest = int(group.at[d_i, "value"]) - v
+                if 1 <= rest < k:
+                    targets.append(({d_i: 1.0, i: -1.0}, rest, "complement"))
+            for target, _value, what in targets:
+                checked += 1
+                reach = system.widest_upper(target)
+                if reach < k - 1e-6:
+                    cell = (
+                        f"denominator {d_key}"
+                        if group.at[i, "kind"] == "d"
+                        else str(group.at[i, "key"])
+                    )
+                    raise ReleaseBlocked(
+                        f"release refused: {group.at[i, 'level']} {group.at[i, 'code']}, {cell} "
+                        f"({what}): what is published shows it is at most {reach:g} (< k = {k})",
+                        hint="the suppression did not protect this cell: report it as a bug",
+                    )
+    return checked
