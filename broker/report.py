@@ -82,7 +82,7 @@ def page_data(release: Release, spec: Spec) -> dict[str, Any]:
     composite = {
         r["code"]: {
             "index": None if pd.isna(r["kinderindex"]) else float(r["kinderindex"]),
-            "band": r["band"],
+            "band": None if pd.isna(r["band"]) else r["band"],
             "themes": {t_: (None if pd.isna(r[t_]) else float(r[t_])) for t_ in theme_cols},
         }
         for _, r in comp.iterrows()
@@ -109,7 +109,8 @@ def render_report(
     release: Release, meta: dict[str, Any], boundaries: dict[str, Any], spec: Spec
 ) -> str:
     """The whole page."""
-    data = json.dumps(page_data(release, spec), ensure_ascii=False).replace("</", "<\\/")
+    data = json.dumps(page_data(release, spec), ensure_ascii=False, allow_nan=False)
+    data = data.replace("</", "<\\/")  # the JSON sits inside a <script> element
     s = meta["suppression"]
     info = (
         f"Release {html.escape(meta['release_id'])} · peildatum "
