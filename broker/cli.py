@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from broker import keys_cli, store_cli
-from broker.demo import run_demo
+from broker.demo import run_demo, summary
 from schemas.errors import EXIT_CODES, run
 
 EXIT_HELP = "\b\nExit codes:\n" + "\n".join(f"  {k:>3}  {v}" for k, v in EXIT_CODES.items())
@@ -31,27 +31,20 @@ def cli() -> None:
     type=click.Path(path_type=Path),
     default=Path("demo-output"),
     show_default=True,
-    help="Folder for the demo's files (created).",
+    help="Folder for the demo's files (must not hold a demo yet).",
 )
 @click.option(
     "--seed", type=int, default=2019, show_default=True, help="Seed of the synthetic population."
 )
 def demo(workdir: Path, seed: int) -> None:
-    """Run the chain end to end on a synthetic Zwolle population.
+    """Run the whole chain on a synthetic Zwolle population, playing every role.
 
-    Generates the five partners' extracts (as each partner would export them) and checks each
-    against its schema, as the partner's data officer would.
+    Partners export and seal their extracts, the privacy officer issues the link key and signs
+    the policy, the analyst ingests, merges and releases, the officer verifies the audit log.
+    Non-interactive: keys are protected with a fixed demo passphrase (demo only).
     """
-    results = run_demo(workdir, seed, lambda m: click.echo(m, err=True))
-    click.echo(f"{'schema':<18} {'rows':>7}  {'errors':>6}  {'warnings':>8}  file")
-    for r in results:
-        errors = sum(p.count for p in r.validated.errors)
-        warnings = sum(p.count for p in r.validated.problems) - errors
-        click.echo(f"{r.schema_ref:<18} {r.rows:>7,}  {errors:>6}  {warnings:>8}  {r.path}")
-    click.echo(
-        "Rows with errors (missing or mistyped BSNs) are the realistic mess a partner meets; "
-        "`partner-agent check FILE --schema ID` shows where."
-    )
+    result = run_demo(workdir, seed, lambda m: click.echo(m, err=True))
+    click.echo(summary(result))
 
 
 for command in (

@@ -41,8 +41,9 @@ class _System:
         recs = group.reset_index().to_dict("records")
         self.rows = [r["index"] for r in recs]
         self.value = {r["index"]: float(r["value"]) for r in recs}
-        self.var = {r["index"]: j for j, r in enumerate(x for x in recs
-                                                         if x["status"] != "published")}
+        self.var = {
+            r["index"]: j for j, r in enumerate(x for x in recs if x["status"] != "published")
+        }
         by_cell = {(r["kind"], r["key"], r["code"]): r["index"] for r in recs}
         kids: dict[int, list[int]] = defaultdict(list)
         for r in recs:
@@ -51,8 +52,11 @@ class _System:
                 kids[p].append(r["index"])
         eq = [[(p, 1.0)] + [(c, -1.0) for c in children] for p, children in kids.items()]
         d_key = next(r["key"] for r in recs if r["kind"] == "d")
-        ub = [[(r["index"], 1.0), (by_cell[("d", d_key, r["code"])], -1.0)]
-              for r in recs if r["kind"] == "n"]
+        ub = [
+            [(r["index"], 1.0), (by_cell[("d", d_key, r["code"])], -1.0)]
+            for r in recs
+            if r["kind"] == "n"
+        ]
         self.a_eq, self.b_eq = self._matrix(eq)
         self.a_ub, self.b_ub = self._matrix(ub)
 
@@ -83,13 +87,21 @@ class _System:
                 constant += w * self.value[cell]
         if not c.any():
             return constant
-        res = linprog(c, A_ub=self.a_ub, b_ub=self.b_ub or None, A_eq=self.a_eq,
-                      b_eq=self.b_eq or None, bounds=(0, None), method="highs")
+        res = linprog(
+            c,
+            A_ub=self.a_ub,
+            b_ub=self.b_ub or None,
+            A_eq=self.a_eq,
+            b_eq=self.b_eq or None,
+            bounds=(0, None),
+            method="highs",
+        )
         if res.status == 3:  # unbounded: nothing published caps it
             return float("inf")
         if res.status != 0:
-            raise ReleaseBlocked(f"release gate: the published table is inconsistent "
-                                 f"({res.message})")
+            raise ReleaseBlocked(
+                f"release gate: the published table is inconsistent ({res.message})"
+            )
         return constant - float(res.fun)
 
 

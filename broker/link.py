@@ -162,7 +162,8 @@ def quality_sql(source: str) -> str:
     key = KEYS[source]
     population = {
         "inkomen": "SELECT ouder1 AS k FROM kinderen UNION SELECT ouder2 FROM kinderen",
-        "ggd_prenataal": "SELECT ouder1 AS k FROM kinderen WHERE ongeboren",
+        # unborn children link to their household through the mother's income record
+        "ggd_prenataal": "SELECT bsn_persoon AS k FROM inkomen",
     }.get(source, "SELECT kind AS k FROM kinderen WHERE NOT ongeboren")
     return f"""
     SELECT '{source}' AS bron, count(*) AS records,

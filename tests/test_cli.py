@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import click
 import pytest
@@ -68,10 +69,14 @@ def test_schemas_lists_and_shows(capsys):
     assert "identifier → pseudonymised" in capsys.readouterr().out
 
 
-def test_demo_runs(tmp_path, capsys):
+def test_demo_runs_the_whole_chain(tmp_path, capsys):
     assert broker_main(["demo", "--workdir", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
-    assert "brp@v1" in out and "inkomen@v1" in out
+    assert "Koppeling per bron" in out and "Minst gunstig" in out
+    assert "checkpoint in orde" in out
+    report = out.split("Rapport: ")[1].strip()
+    assert report.endswith("rapport.html") and Path(report).is_file()
+    assert broker_main(["demo", "--workdir", str(tmp_path / "demo")]) == 2  # never over one
 
 
 def test_key_commands_end_to_end(tmp_path, capsys, monkeypatch):
@@ -80,28 +85,21 @@ def test_key_commands_end_to_end(tmp_path, capsys, monkeypatch):
     assert agent_main(["keygen", "--name", "duo", "--out", k, "--passphrase-env", "PW"]) == 0
     assert agent_main(["keygen", "--name", "duo", "--out", k, "--passphrase-env", "PW"]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err
-    assert broker_main(["keygen", "--out", k, "--passphrase-env", "PW"]) == 0
     assert broker_main(["officer", "keygen", "--out", k, "--passphrase-env", "PW"]) == 0
-    issue = [
-        "officer",
-        "issue-link-key",
-        "--officer-key",
-        f"{k}/fg.key",
-        "--out",
-        f"{k}/lk",
-        "--passphrase-env",
-        "PW",
-    ]
+    store = ["--store", f"{k}/store", "--passphrase-env", "PW"]
+    assert broker_main(["init", *store, "--officer", f"{k}/fg.pub.json"]) == 0
+    assert broker_main(["init", *store]) == 2  # never over an existing store
+    issue = ["officer", "issue-link-key", "--officer-key", f"{k}/fg.key", "--out", f"{k}/lk",
+             "--passphrase-env", "PW"]
     assert broker_main([*issue, f"{k}/duo.pub.json"]) == 0
     assert (tmp_path / "lk" / "linkkey.duo.json").exists()
     assert (tmp_path / "lk" / "linkkey.officer.json").exists()
     capsys.readouterr()
-    assert broker_main([*issue, f"{k}/broker.pub.json"]) == 2
+    assert broker_main([*issue, f"{k}/store/keys/broker.pub.json"]) == 2
     assert "the broker must never hold the link key" in capsys.readouterr().err
+    assert broker_main(["add-partner", *store, f"{k}/duo.pub.json"]) == 0
+    assert "partner duo" in capsys.readouterr().out
     monkeypatch.setenv("PW", "wrong")
     assert broker_main([*issue, f"{k}/duo.pub.json"]) == 11
     assert "wrong passphrase" in capsys.readouterr().err
-    assert broker_main(["keyring", "add", "--keyring", f"{k}/ring", f"{k}/duo.pub.json"]) == 0
-    capsys.readouterr()
-    assert broker_main(["keyring", "list", "--keyring", f"{k}/ring", "--json"]) == 0
-    assert [x["name"] for x in json.loads(capsys.readouterr().out)] == ["duo"]
+    assert broker_main(["add-partner", *store, f"{k}/duo.pub.json"]) == 11
