@@ -89,8 +89,16 @@ def test_key_commands_end_to_end(tmp_path, capsys, monkeypatch):
     store = ["--store", f"{k}/store", "--passphrase-env", "PW"]
     assert broker_main(["init", *store, "--officer", f"{k}/fg.pub.json"]) == 0
     assert broker_main(["init", *store]) == 2  # never over an existing store
-    issue = ["officer", "issue-link-key", "--officer-key", f"{k}/fg.key", "--out", f"{k}/lk",
-             "--passphrase-env", "PW"]
+    issue = [
+        "officer",
+        "issue-link-key",
+        "--officer-key",
+        f"{k}/fg.key",
+        "--out",
+        f"{k}/lk",
+        "--passphrase-env",
+        "PW",
+    ]
     assert broker_main([*issue, f"{k}/duo.pub.json"]) == 0
     assert (tmp_path / "lk" / "linkkey.duo.json").exists()
     assert (tmp_path / "lk" / "linkkey.officer.json").exists()
