@@ -99,11 +99,11 @@ def composite(table: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     buurt = table[
         (table["level"] == "buurt") & (table["theme"] != LINKAGE_THEME) & table["value"].notna()
     ].copy()
-    gemeente = table[table["level"] == "gemeente"].set_index("indicator")["value"]
+    gemeente = table[table["level"] == "gemeente"].set_index("indicator")["value"].astype(float)
+    buurt["value"] = buurt["value"].astype(float)
     spread = buurt.groupby("indicator")["value"].std()
-    buurt["z"] = (
-        buurt["value"].astype(float) - buurt["indicator"].map(gemeente).astype(float)
-    ) / buurt["indicator"].map(spread)
+    mean = buurt["indicator"].map(gemeente).astype(float)
+    buurt["z"] = (buurt["value"] - mean) / buurt["indicator"].map(spread).astype(float)
     buurt["z"] *= np.where(buurt["indicator"].map(direction) == "risk", -1, 1)
     buurt["score"] = 100 + 10 * buurt["z"]
     buurt = buurt[np.isfinite(buurt["score"])]

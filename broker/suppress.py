@@ -122,13 +122,16 @@ def _build(block: pd.DataFrame) -> _Component:
     )
     b_ub = values[d_of[n_cells]] - values[n_cells]
     top = {k: values[i] for i, k in enumerate(zip(kinds, keys, strict=True)) if parent_of[i] < 0}
-    upper = np.array([top[(kinds[i], keys[i])] for i in range(n)]) + 1.0
+    upper = np.array([top[(kinds[i], keys[i])] for i in range(n)])
     return _Component(block.index.to_numpy(), values, upper, a_eq, a_ub, b_ub, d_of, parent_of)
 
 
 def _primary(c: _Component, k: int, min_rate_denominator: int) -> None:
     """Mark unsafe cells hidden and list the quantities to protect with what they need."""
     n = len(c.values)
+    # How far above its value the attacker lets a hidden cell go: the published top total plus
+    # k (a count cannot exceed its municipality's total; + k keeps a hidden top protectable).
+    c.upper = c.upper + k
     c.primary = np.zeros(n, dtype=bool)
     for i in range(n):
         v = c.values[i]
@@ -195,6 +198,8 @@ def _master(c: _Component, cuts: list[tuple[np.ndarray, float]], time_limit: flo
         bounds=Bounds(c.primary.astype(float), np.ones(n)),
         options={"time_limit": time_limit},
     )
+    if res.status == 2:  # infeasible
+        return None
     if res.x is None:
         raise RuntimeError(f"suppression master problem failed: {res.message}")
     return np.round(res.x).astype(bool)
@@ -223,6 +228,8 @@ def protect(c: _Component, time_limit: float = 60.0) -> tuple[np.ndarray, int]:
     cuts = _initial_cuts(c)
     for iteration in range(1, 500):
         hidden = _master(c, cuts, time_limit)
+        if hidden is None:  # no pattern protects every cell: hide the whole component
+            return np.ones(len(c.values), dtype=bool), iteration
         new = []
         for g, need in c.targets:
             value, w, const = attacker(c, hidden.astype(float), g)
