@@ -85,7 +85,7 @@ def run_demo(workdir: Path, seed: int, say: Callable[[str], None]) -> DemoResult
 
     say("4/7 each partner checks, minimises, pseudonymises and seals its extract")
     sealed: dict[str, dict[str, int]] = {}
-    packages = []
+    packages: list[Path] = []
     for schema_id, path in extracts.items():
         partner = PARTNER_OF[schema_id]
         out = workdir / "packages" / f"{partner}-{schema_id}.kixpkg"
@@ -143,11 +143,11 @@ def run_demo(workdir: Path, seed: int, say: Callable[[str], None]) -> DemoResult
     from broker.audit import load_checkpoint
     from broker.store_cli import check_release_files
 
-    result = store.log.verify(store.signers(), load_checkpoint(published.checkpoint))
-    problems = check_release_files(store, result.entries)
-    if not result.ok or problems:
-        raise AuditMismatch(f"demo: audit failed: {result.problem or problems[0]}")
-    return DemoResult(published, sealed, len(result.entries))
+    verified = store.log.verify(store.signers(), load_checkpoint(published.checkpoint))
+    problems = check_release_files(store, verified.entries)
+    if not verified.ok or problems:
+        raise AuditMismatch(f"demo: audit failed: {verified.problem or problems[0]}")
+    return DemoResult(published, sealed, len(verified.entries))
 
 
 def summary(result: DemoResult) -> str:

@@ -202,7 +202,10 @@ class Linker:
     """An in-memory DuckDB that links the sources; spilling to disk is off."""
 
     def __init__(self, threads: int | None = None) -> None:
-        config = {"temp_directory": "", "max_temp_directory_size": "0B"}
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "temp_directory": "",
+            "max_temp_directory_size": "0B",
+        }
         if threads:
             config["threads"] = str(threads)
         self.con = duckdb.connect(":memory:", config=config)

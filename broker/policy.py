@@ -54,7 +54,7 @@ def sign_policy(officer: Identity, **fields: object) -> Policy:
     """A policy signed by the officer."""
     if officer.public.role != "officer":
         raise UsageError("only the privacy officer signs the policy")
-    unsigned = Policy(officer_key_id=officer.key_id, **fields)  # type: ignore[arg-type]
+    unsigned = Policy(officer_key_id=officer.key_id, **fields)
     return unsigned.model_copy(update={"signature": b64e(officer.sign(unsigned.signed_bytes()))})
 
 
@@ -86,6 +86,7 @@ def check_policy(policy: Policy, keyring: Keyring, spec_id: str, spec_sha256: st
     if (policy.indicator_spec_id, policy.indicator_spec_sha256) != (spec_id, spec_sha256):
         raise ReleaseBlocked(
             f"the policy approves indicator spec {policy.indicator_spec_id} "
-            f"({policy.indicator_spec_sha256[:12]}…), but {spec_id} ({spec_sha256[:12]}…) is in use",
+            f"({policy.indicator_spec_sha256[:12]}…), but {spec_id} "
+            f"({spec_sha256[:12]}…) is in use",
             hint="ask the privacy officer to approve the spec in use",
         )

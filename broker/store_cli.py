@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,7 +14,7 @@ from broker.ingest import ingest
 from broker.merge import merge
 from broker.policy import check_policy, load_policy, policy_bytes
 from broker.store import Store
-from keys.identity import load_public
+from keys.identity import Identity, load_public
 from keys.passphrase import get_passphrase, passphrase_options
 from partner_agent.progress import progress_steps
 from schemas.errors import AuditMismatch, SealError, UsageError
@@ -36,7 +37,9 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def unlock(store: Store, passphrase_env: str | None, passphrase_file: Path | None):  # type: ignore[no-untyped-def]
+def unlock(
+    store: Store, passphrase_env: str | None, passphrase_file: Path | None
+) -> tuple[Identity, bytes]:
     """The broker's keys, after asking for the passphrase."""
     return store.unlock(get_passphrase(passphrase_env, passphrase_file, what="the broker's keys"))
 
@@ -243,7 +246,7 @@ def verify(store_path: Path, checkpoint_path: Path | None) -> None:
     )
 
 
-def check_release_files(store: Store, entries: list[dict]) -> list[str]:  # type: ignore[type-arg]
+def check_release_files(store: Store, entries: list[dict[str, Any]]) -> list[str]:
     """Every release file on disk still has the hash the log recorded."""
     from broker.ingest import file_sha256
 

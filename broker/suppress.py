@@ -172,7 +172,10 @@ def attacker(c: _Component, hidden: np.ndarray, g: np.ndarray) -> tuple[float, n
     return float(-res.fun), w, float(-mu @ c.b_ub)
 
 
-def _master(c: _Component, cuts: list[tuple[np.ndarray, float]], time_limit: float) -> np.ndarray:
+def _master(
+    c: _Component, cuts: list[tuple[np.ndarray, float]], time_limit: float
+) -> np.ndarray | None:
+    """The cheapest hiding pattern that meets every cut so far; None when there is none."""
     n = len(c.values)
     cost = 1.0 + c.values / (c.values.sum() + 1.0)  # fewest cells, then smallest total
     rows = [w for w, _ in cuts]
@@ -202,7 +205,8 @@ def _master(c: _Component, cuts: list[tuple[np.ndarray, float]], time_limit: flo
         return None
     if res.x is None:
         raise RuntimeError(f"suppression master problem failed: {res.message}")
-    return np.round(res.x).astype(bool)
+    hidden: np.ndarray = np.round(res.x).astype(bool)
+    return hidden
 
 
 def _initial_cuts(c: _Component) -> list[tuple[np.ndarray, float]]:
@@ -211,7 +215,7 @@ def _initial_cuts(c: _Component) -> list[tuple[np.ndarray, float]]:
     n = len(c.values)
     for i in np.flatnonzero(c.primary):
         p = c.parent_of[i]
-        siblings = np.flatnonzero((c.parent_of == p) & (np.arange(n) != i)) if p >= 0 else []
+        siblings = np.flatnonzero((c.parent_of == p) & (np.arange(n) != i) & (p >= 0))
         w = np.zeros(n)
         if p >= 0:
             w[p] = 1

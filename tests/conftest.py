@@ -59,3 +59,24 @@ def keyset(tmp_path_factory):
     for name in ("gemeente", "duo"):
         ring.add(ids[name].public)
     return {"dir": d, "ids": ids, "ring": ring, "passphrase": PASSPHRASE}
+
+
+@pytest.fixture(scope="session")
+def chain(keyset, extract_files, tmp_path_factory):
+    """A store with all six packages ingested and a policy installed."""
+    from broker.ingest import ingest
+    from tests.chain import NOW, PARTNER, install_policy, make_store, seal
+
+    root = tmp_path_factory.mktemp("chain")
+    store, broker, key = make_store(root / "store", keyset)
+    pkgs = [seal(keyset, extract_files, broker, root, s) for s in PARTNER]
+    outcomes = ingest(store, pkgs, broker, NOW)
+    install_policy(store, broker, keyset["ids"]["fg"])
+    return {
+        "root": root,
+        "store": store,
+        "broker": broker,
+        "key": key,
+        "pkgs": pkgs,
+        "outcomes": outcomes,
+    }

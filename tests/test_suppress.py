@@ -18,8 +18,13 @@ SPEC = load_spec()
 POP = "kinderen_inkomen"
 INDICATORS = [i.id for i in SPEC.indicators if i.population == POP]  # three share the population
 POPULATION_OF = {i.id: i.population for i in SPEC.indicators}
-POLICY = Policy(policy_id="t", indicator_spec_id="x", indicator_spec_sha256="y", issued_at="z",
-                officer_key_id="o")
+POLICY = Policy(
+    policy_id="t",
+    indicator_spec_id="x",
+    indicator_spec_sha256="y",
+    issued_at="z",
+    officer_key_id="o",
+)
 
 
 def table(buurten: dict[str, dict[str, tuple[int, list[int]]]]) -> pd.DataFrame:
@@ -50,15 +55,24 @@ GOLDEN = {"W1": {"B1": (40, [3]), "B2": (50, [20]), "B3": (60, [25]), "B4": (5, 
 
 def test_golden_small_table():
     safe = suppress(table(GOLDEN), SPEC, POLICY)
-    status = {(r.code, r.kind): r.status for r in safe.cells.itertuples()
-              if r.kind == "d" or r.key == INDICATORS[0]}
+    status = {
+        (r.code, r.kind): r.status
+        for r in safe.cells.itertuples()
+        if r.kind == "d" or r.key == INDICATORS[0]
+    }
     assert status == {
-        ("B1", "d"): "suppressed-secondary", ("B1", "n"): "suppressed-primary",
-        ("B2", "d"): "published", ("B2", "n"): "suppressed-secondary",
-        ("B3", "d"): "published", ("B3", "n"): "published",
-        ("B4", "d"): "suppressed-primary", ("B4", "n"): "suppressed-primary",
-        ("W1", "d"): "published", ("W1", "n"): "published",
-        ("GM0001", "d"): "published", ("GM0001", "n"): "published",
+        ("B1", "d"): "suppressed-secondary",
+        ("B1", "n"): "suppressed-primary",
+        ("B2", "d"): "published",
+        ("B2", "n"): "suppressed-secondary",
+        ("B3", "d"): "published",
+        ("B3", "n"): "published",
+        ("B4", "d"): "suppressed-primary",
+        ("B4", "n"): "suppressed-primary",
+        ("W1", "d"): "published",
+        ("W1", "n"): "published",
+        ("GM0001", "d"): "published",
+        ("GM0001", "n"): "published",
     }
     assert safe.stats["secondary"] == 2  # the fewest cells that protect both small ones
 
@@ -82,11 +96,13 @@ def test_safe_table_only_from_suppress():
 
 counts = st.integers(0, 60)
 buurt = st.tuples(st.integers(0, 80), st.lists(st.integers(0, 80), min_size=3, max_size=3)).map(
-    lambda t: (t[0], [min(n, t[0]) for n in t[1]]))
+    lambda t: (t[0], [min(n, t[0]) for n in t[1]])
+)
 hierarchy = st.dictionaries(
     st.sampled_from(["W1", "W2", "W3"]),
     st.lists(buurt, min_size=1, max_size=5),
-    min_size=1, max_size=3,
+    min_size=1,
+    max_size=3,
 ).map(lambda ws: {w: {f"{w}B{i}": b for i, b in enumerate(bs)} for w, bs in ws.items()})
 
 
@@ -102,8 +118,9 @@ def test_every_release_is_safe_and_passes_the_independent_gate(buurten):
         assert not 1 <= r.value < 10, r  # no small count published
         if r.kind == "n":
             assert not 1 <= d[r.code] - r.value < 10, r  # nor a small complement
-            assert out[(out["code"] == r.code) & (out["kind"] == "d")]["status"].iloc[0] \
-                == "published"  # a published numerator has a published denominator
+            assert (
+                out[(out["code"] == r.code) & (out["kind"] == "d")]["status"].iloc[0] == "published"
+            )  # a published numerator has a published denominator
     check_release(out, POPULATION_OF, 10)  # raises if any hidden unsafe cell is recoverable
 
 
@@ -117,15 +134,25 @@ def test_composite_and_release_ignore_hidden_values(buurten, shift):
     before = build_release(safe, SPEC, geo)
     moved = safe.cells.copy()
     moved.loc[hidden, "value"] += shift
-    after = build_release(SafeTable(moved, safe.k, safe.policy_id, safe.stats,
-                                    safe._token), SPEC, geo)
+    after = build_release(
+        SafeTable(moved, safe.k, safe.policy_id, safe.stats, safe._token), SPEC, geo
+    )
     pd.testing.assert_frame_equal(before.table, after.table)
     pd.testing.assert_frame_equal(before.composite, after.composite)
 
 
 def _geo(buurten):
-    return pd.DataFrame([
-        {"buurtcode": b, "buurtnaam": b, "wijkcode": w, "wijknaam": w,
-         "gemeentecode": "GM0001", "gemeentenaam": "Test"}
-        for w, bs in buurten.items() for b in bs
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "buurtcode": b,
+                "buurtnaam": b,
+                "wijkcode": w,
+                "wijknaam": w,
+                "gemeentecode": "GM0001",
+                "gemeentenaam": "Test",
+            }
+            for w, bs in buurten.items()
+            for b in bs
+        ]
+    )
