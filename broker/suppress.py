@@ -19,10 +19,13 @@ is suppressed alike everywhere. Components are (gemeente, population): they shar
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+import highspy
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -151,19 +154,76 @@ def _primary(c: _Component, k: int, min_rate_denominator: int) -> None:
                 c.primary[i] = True  # no percentage on a small denominator
 
 
+def _quiet_highs() -> highspy.Highs:
+    """A silent HiGHS instance. Its one-time banner goes to fd 1, which carries our results."""
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    return h
+
+
+class Attacker:
+    """The attacker LPs of one component in one HiGHS model: only bounds and costs change.
+
+    max gᵀz s.t. A_eq z = 0, A_ub z ≤ b_ub, −xⱼ·valueⱼ ≤ zⱼ ≤ xⱼ·upperⱼ (z: deviation from the
+    true table; x: hidden). Reusing the model (warm start) is ~10× faster than a fresh linprog.
+    """
+
+    def __init__(self, c: _Component) -> None:
+        self.c = c
+        n, m_eq = len(c.values), c.a_eq.shape[0]
+        a = sp.vstack([c.a_eq, c.a_ub]).tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, a.shape[0]
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.zeros(n)
+        lp.col_upper_ = np.zeros(n)
+        lp.row_lower_ = np.r_[np.zeros(m_eq), np.full(len(c.b_ub), -highspy.kHighsInf)]
+        lp.row_upper_ = np.r_[np.zeros(m_eq), c.b_ub]
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+        self.h = _quiet_highs()
+        self.h.passModel(lp)
+        self.m_eq = m_eq
+        self.cols = np.arange(n, dtype=np.int32)
+
+    def set_hidden(self, hidden: np.ndarray) -> None:
+        """Bounds for the current hiding pattern."""
+        c = self.c
+        self.hidden = hidden.astype(float)
+        self.h.changeColsBounds(len(self.cols), self.cols, -self.hidden * c.values,
+                                self.hidden * c.upper)
+
+    def solve(self, g: np.ndarray) -> tuple[float, np.ndarray, float]:
+        """max gᵀz, and the cut from the dual: value ≤ Σ xⱼ wⱼ + const (equality here)."""
+        self.h.changeColsCost(len(self.cols), self.cols, -g)
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return attacker(self.c, self.hidden, g)
+        sol = self.h.getSolution()
+        value = -self.h.getInfo().objective_function_value
+        d = np.asarray(sol.col_dual)
+        mu = np.asarray(sol.row_dual)[self.m_eq :]
+        w = np.maximum(d, 0) * self.c.values - np.minimum(d, 0) * self.c.upper
+        const = float(-mu @ self.c.b_ub)
+        if abs(w @ self.hidden + const - value) > 1e-6 * (1 + abs(value)):
+            return attacker(self.c, self.hidden, g)  # dual signs not as expected: the slow path
+        return value, w, const
+
+
 def attacker(c: _Component, hidden: np.ndarray, g: np.ndarray) -> tuple[float, np.ndarray, float]:
-    """max gᵀz over what is published given `hidden`; and the cut: value ≤ wᵀx + const."""
+    """The same attacker LP through scipy's linprog (HiGHS), from scratch."""
     lb = -hidden * c.values
     ub = hidden * c.upper
-    res = linprog(
-        -g,
-        A_ub=c.a_ub,
-        b_ub=c.b_ub,
-        A_eq=c.a_eq,
-        b_eq=np.zeros(c.a_eq.shape[0]),
-        bounds=np.c_[lb, ub],
-        method="highs",
-    )
+    res = linprog(-g, A_ub=c.a_ub, b_ub=c.b_ub, A_eq=c.a_eq, b_eq=np.zeros(c.a_eq.shape[0]),
+                  bounds=np.c_[lb, ub], method="highs")
     if res.status != 0:
         raise RuntimeError(f"attacker LP failed: {res.message}")
     # Strong duality for min (−g)ᵀz: V = μᵀb_ub + βᵀlb + αᵀub with HiGHS' marginals.
@@ -230,15 +290,22 @@ def protect(c: _Component, time_limit: float = 60.0) -> tuple[np.ndarray, int]:
     if not c.targets and not c.primary.any():
         return np.zeros(len(c.values), dtype=bool), 0
     cuts = _initial_cuts(c)
+    lp = Attacker(c)
+    protected: dict[int, np.ndarray] = {}  # target → a pattern it was shown safe under
     for iteration in range(1, 500):
         hidden = _master(c, cuts, time_limit)
         if hidden is None:  # no pattern protects every cell: hide the whole component
             return np.ones(len(c.values), dtype=bool), iteration
+        lp.set_hidden(hidden)
         new = []
-        for g, need in c.targets:
-            value, w, const = attacker(c, hidden.astype(float), g)
+        for t, (g, need) in enumerate(c.targets):
+            if t in protected and np.all(hidden >= protected[t]):
+                continue  # hiding more never narrows a range
+            value, w, const = lp.solve(g)
             if value < need - TOL:
                 new.append((w, need - const))
+            else:
+                protected[t] = hidden
         if not new:
             return hidden, iteration
         cuts += new

@@ -67,7 +67,7 @@ def _bsns(rng: Rng, n: int) -> IntArray:
     return rng.permutation(out)[:n]
 
 
-def _geography(scale: int) -> pd.DataFrame:
+def geography_for(scale: int) -> pd.DataFrame:
     """Buurten with counts; scale > 1 adds synthetic gemeenten GM9001… that copy Zwolle."""
     base = buurten().merge(population(), on="buurtcode")
     if scale == 1:
@@ -90,7 +90,7 @@ def generate_population(
 ) -> Population:
     """Children 0–11 per the reference counts, unborn children, households and parents."""
     rng = np.random.default_rng(seed)
-    geo = _geography(scale)
+    geo = geography_for(scale)
     n03, n411 = geo["a_0_3"].to_numpy(), geo["a_4_11"].to_numpy()
     n_unborn = rng.binomial(n03, 0.75 / 4)  # births in the next 9 months ≈ ¾ of one year-cohort
     # Children: band 0–3 covers ages 0–47 months, band 4–11 ages 48–143, unborn −9…−1.
