@@ -22,8 +22,8 @@ def measure(fn: Callable[[], Any]) -> dict[str, float]:
 
 def in_child(module: str, *args: str) -> dict[str, Any]:
     """Run `python -m module args…` and parse the JSON line it prints last."""
-    out = subprocess.run(
-        [sys.executable, "-m", module, *args], check=True, capture_output=True, text=True
+    out = subprocess.run(  # stderr passes through, so a failing child says why
+        [sys.executable, "-m", module, *args], check=True, stdout=subprocess.PIPE, text=True
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

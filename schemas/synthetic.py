@@ -419,7 +419,7 @@ def write_extracts(
         path = outdir / name
         tmp = path.with_name(path.name + ".tmp")
         if not native or name.endswith(".parquet"):
-            table.to_parquet(tmp, index=False)
+            table.replace({"": None}).to_parquet(tmp, index=False)  # Parquet has real nulls
         elif schema_id == "brp":
             table.to_csv(tmp, sep=";", index=False, encoding="cp1252")
         elif schema_id == "duo":
