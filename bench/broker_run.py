@@ -39,20 +39,33 @@ def prepare(workdir: Path, scale: int) -> None:
     from schemas import get_schema
     from schemas.synthetic import REFERENCE_DATE, extracts, generate_population, write_extracts
 
-    paths = write_extracts(extracts(generate_population(seed=3, scale=scale), seed=3),
-                           workdir / "extracts", native=False)
-    store, broker = Store.create(workdir / "store", "b", PW, NOW,
-                                 kdf=KdfParams(iterations=1, lanes=1, memory_kib=64))
+    paths = write_extracts(
+        extracts(generate_population(seed=3, scale=scale), seed=3),
+        workdir / "extracts",
+        native=False,
+    )
+    store, broker = Store.create(
+        workdir / "store", "b", PW, NOW, kdf=KdfParams(iterations=1, lanes=1, memory_kib=64)
+    )
     fg = Identity.generate("officer", "fg", NOW)
     partner = Identity.generate("partner", "p", NOW)
     store.keyring().add(partner.public)
     _, wrapped = issue_link_key(fg, [partner.public], NOW)
     link = unwrap_link_key(partner, next(w for w in wrapped if w.recipient_name == "p"), None)
     for i, (schema_id, path) in enumerate(paths.items(), start=1):
-        sealed = seal_extract(read_extract(path), get_schema(schema_id), reference_date=REFERENCE_DATE,
-                     link_key=link, link_key_id="l", signer=partner, broker=broker.public,
-                     sequence=i, now=NOW, out_path=workdir / "packages" / f"{schema_id}.kixpkg",
-                     drop_invalid=True)
+        sealed = seal_extract(
+            read_extract(path),
+            get_schema(schema_id),
+            reference_date=REFERENCE_DATE,
+            link_key=link,
+            link_key_id="l",
+            signer=partner,
+            broker=broker.public,
+            sequence=i,
+            now=NOW,
+            out_path=workdir / "packages" / f"{schema_id}.kixpkg",
+            drop_invalid=True,
+        )
         assert sealed.manifest is not None, (schema_id, sealed.blocking)
 
 
@@ -60,8 +73,11 @@ def pandas_link(tables: dict[str, pd.DataFrame], geo: pd.DataFrame) -> pd.DataFr
     """The baseline: the linkage of broker.link written with pandas merges."""
     brp = tables["brp"].drop_duplicates("bsn_kind")
     brp = brp[brp["buurtcode"].isin(geo["buurtcode"])]
-    ink = tables["inkomen"].groupby("bsn_persoon").agg(
-        laag=("inkomen_onder_120_sm", "max"), bijstand=("bijstand", "max"))
+    ink = (
+        tables["inkomen"]
+        .groupby("bsn_persoon")
+        .agg(laag=("inkomen_onder_120_sm", "max"), bijstand=("bijstand", "max"))
+    )
     k = brp.merge(ink, left_on="bsn_ouder1", right_index=True, how="left")
     k = k.merge(ink, left_on="bsn_ouder2", right_index=True, how="left", suffixes=("", "_2"))
     ggd = tables["ggd_jgz"].sort_values("contactdatum").drop_duplicates("bsn_kind", keep="last")
@@ -100,8 +116,13 @@ def child(step: str, workdir: Path, scale: int) -> dict[str, float]:
         linked = holder["m"].linked.table  # type: ignore[attr-defined]
         r = measure(lambda: holder.update(c=counts(linked, spec, geo)))
         result["counts_s"] = r["wall_s"]
-        policy = Policy(policy_id="b", indicator_spec_id="x", indicator_spec_sha256="y",
-                        issued_at="z", officer_key_id="o")
+        policy = Policy(
+            policy_id="b",
+            indicator_spec_id="x",
+            indicator_spec_sha256="y",
+            issued_at="z",
+            officer_key_id="o",
+        )
         r = measure(lambda: holder.update(s=suppress(holder["c"], spec, policy)))
         result["suppress_s"] = r["wall_s"]
         safe = holder["s"]
@@ -140,20 +161,28 @@ def main() -> None:
         t = time.perf_counter()
         prepare(Path(d), args.scale)
         prep = time.perf_counter() - t
-        run = in_child("bench.broker_run", "--child", "broker", "--dir", d,
-                       "--scale", str(args.scale))
-        link = in_child("bench.broker_run", "--child", "link", "--dir", d,
-                        "--scale", str(args.scale))
-    print(f"broker run at scale {args.scale} ({run['children']:,.0f} children and unborn, "
-          f"{78 * args.scale:,} buurten); {machine()}; preparation {prep:.0f} s (not timed)")
+        run = in_child(
+            "bench.broker_run", "--child", "broker", "--dir", d, "--scale", str(args.scale)
+        )
+        link = in_child(
+            "bench.broker_run", "--child", "link", "--dir", d, "--scale", str(args.scale)
+        )
+    print(
+        f"broker run at scale {args.scale} ({run['children']:,.0f} children and unborn, "
+        f"{78 * args.scale:,} buurten); {machine()}; preparation {prep:.0f} s (not timed)"
+    )
     for k in ("ingest_s", "merge_s", "counts_s", "suppress_s", "gate_s", "total_s"):
         print(f"  {k:<14} {run[k]:8.2f}")
-    print(f"  cells: {run['published']:,.0f} published, {run['primary']:,.0f} primary, "
-          f"{run['secondary']:,.0f} secondary suppressed; master iterations "
-          f"{run['master_iterations']:,.0f}")
+    print(
+        f"  cells: {run['published']:,.0f} published, {run['primary']:,.0f} primary, "
+        f"{run['secondary']:,.0f} secondary suppressed; master iterations "
+        f"{run['master_iterations']:,.0f}"
+    )
     print(f"  peak RSS of the run: {run['peak_mib']:,.0f} MiB")
-    print(f"  linkage alone: DuckDB {link['duckdb_link_s']:.2f} s, pandas baseline "
-          f"{link['pandas_link_s']:.2f} s ({link['pandas_link_s'] / link['duckdb_link_s']:.1f}×)")
+    print(
+        f"  linkage alone: DuckDB {link['duckdb_link_s']:.2f} s, pandas baseline "
+        f"{link['pandas_link_s']:.2f} s ({link['pandas_link_s'] / link['duckdb_link_s']:.1f}×)"
+    )
     sys.stdout.flush()
 
 

@@ -198,8 +198,9 @@ class Attacker:
         """Bounds for the current hiding pattern."""
         c = self.c
         self.hidden = hidden.astype(float)
-        self.h.changeColsBounds(len(self.cols), self.cols, -self.hidden * c.values,
-                                self.hidden * c.upper)
+        self.h.changeColsBounds(
+            len(self.cols), self.cols, -self.hidden * c.values, self.hidden * c.upper
+        )
 
     def solve(self, g: np.ndarray) -> tuple[float, np.ndarray, float]:
         """max gᵀz, and the cut from the dual: value ≤ Σ xⱼ wⱼ + const (equality here)."""
@@ -222,8 +223,15 @@ def attacker(c: _Component, hidden: np.ndarray, g: np.ndarray) -> tuple[float, n
     """The same attacker LP through scipy's linprog (HiGHS), from scratch."""
     lb = -hidden * c.values
     ub = hidden * c.upper
-    res = linprog(-g, A_ub=c.a_ub, b_ub=c.b_ub, A_eq=c.a_eq, b_eq=np.zeros(c.a_eq.shape[0]),
-                  bounds=np.c_[lb, ub], method="highs")
+    res = linprog(
+        -g,
+        A_ub=c.a_ub,
+        b_ub=c.b_ub,
+        A_eq=c.a_eq,
+        b_eq=np.zeros(c.a_eq.shape[0]),
+        bounds=np.c_[lb, ub],
+        method="highs",
+    )
     if res.status != 0:
         raise RuntimeError(f"attacker LP failed: {res.message}")
     # Strong duality for min (−g)ᵀz: V = μᵀb_ub + βᵀlb + αᵀub with HiGHS' marginals.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -239,3 +240,26 @@ def test_release_policy_rules(chain, keyset, tmp_path):
         assert "altered" in _refused(chain)
     finally:
         store.policy_path.write_bytes(good)
+
+
+def test_purge_deletes_packages_past_retention_and_logs_it(
+    keyset, extract_files, tmp_path, monkeypatch, capsys
+):
+    import broker.store_cli as store_cli
+    from broker.cli import main as broker_main
+    from tests.chain import make_store
+
+    store, broker, _ = make_store(tmp_path / "store", keyset)
+    pkg = seal(keyset, extract_files, broker, tmp_path, "inkomen")
+    ingest(store, [pkg], broker, NOW)
+    install_policy(store, broker, keyset["ids"]["fg"], retention_days=30)
+    monkeypatch.setenv("KI_PW", "broker test passphrase")
+    args = ["purge", "--store", str(store.root), "--passphrase-env", "KI_PW"]
+    monkeypatch.setattr(store_cli, "now", lambda: NOW + dt.timedelta(days=29))
+    assert broker_main(args) == 0 and "purged 0" in capsys.readouterr().out
+    monkeypatch.setattr(store_cli, "now", lambda: NOW + dt.timedelta(days=31))
+    assert broker_main(args) == 0 and "purged 1" in capsys.readouterr().out
+    assert list(store.accepted_dir.iterdir()) == []
+    assert store.state().current() == []
+    assert [e["event"] for e in store.log.entries()][-1] == "package.purged"
+    assert store.log.verify(store.signers()).ok
