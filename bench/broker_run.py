@@ -31,9 +31,8 @@ PW = b"bench"
 
 def prepare(workdir: Path, scale: int) -> None:
     """Population, extracts, keys, store, sealed packages."""
-    from keys.identity import KdfParams, issue_link_key, unwrap_link_key
-    from keys.identity import Identity
     from broker.store import Store
+    from keys.identity import Identity, KdfParams, issue_link_key, unwrap_link_key
     from partner_agent.extract import read_extract
     from partner_agent.package import seal_extract
     from schemas import get_schema
@@ -94,7 +93,7 @@ def child(step: str, workdir: Path, scale: int) -> dict[str, float]:
     from broker.indicators import counts, load_spec
     from broker.ingest import ingest
     from broker.link import Linker
-    from broker.merge import merge, rekey, _open
+    from broker.merge import _open, merge, rekey
     from broker.policy import Policy
     from broker.store import Store
     from broker.suppress import suppress

@@ -1,4 +1,4 @@
-"""Key commands on the broker side: the broker's own keys, the keyring, the officer's tools."""
+"""The officer's commands on the broker side: officer keys, link-key issuing, policy signing."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ from keys.passphrase import get_passphrase, passphrase_options
 from schemas.errors import UsageError
 from schemas.files import write_atomic
 
+OFFICER_KEY = click.option(
+    "--officer-key", type=click.Path(path_type=Path), required=True, help="The officer's NAME.key."
+)
+
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -41,7 +45,7 @@ def _new_identity(role: Role, name: str, path: Path, passphrase: bytes) -> Ident
 
 @click.group()
 def officer() -> None:
-    """The privacy officer's keys and link-key issuing."""
+    """The privacy officer's keys, link-key issuing and policy signing."""
 
 
 @officer.command("keygen")
@@ -67,9 +71,7 @@ def officer_keygen(
 
 
 @officer.command("issue-link-key")
-@click.option(
-    "--officer-key", type=click.Path(path_type=Path), required=True, help="The officer's NAME.key."
-)
+@OFFICER_KEY
 @click.argument("partners", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--out",
@@ -105,9 +107,7 @@ def issue(
 
 
 @officer.command("sign-policy")
-@click.option(
-    "--officer-key", type=click.Path(path_type=Path), required=True, help="The officer's NAME.key."
-)
+@OFFICER_KEY
 @click.option("--policy-id", required=True, help="An id for this policy, e.g. 2024-1.")
 @click.option(
     "--k",
@@ -168,9 +168,7 @@ def sign_policy_cmd(
 
 
 @officer.command("rewrap-link-key")
-@click.option(
-    "--officer-key", type=click.Path(path_type=Path), required=True, help="The officer's NAME.key."
-)
+@OFFICER_KEY
 @click.option(
     "--own-copy",
     type=click.Path(path_type=Path),
