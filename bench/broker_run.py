@@ -1,10 +1,10 @@
 """The broker from packages to release figures, Zwolle size and national size.
 
     python -m bench.broker_run --scale 1      # Zwolle: 78 buurten, ~17,000 children
-    python -m bench.broker_run --scale 134    # national: 10,452 buurten, ~2.3 million children
+    python -m bench.broker_run --scale 340    # national: 14,162 buurten, ~2.3 million children
 
-Preparation (not timed): the synthetic population at the scale (`scale` copies of Zwolle, each a
-gemeente), the six partner extracts, sealed as the partners would. Timed, in a child process so
+Preparation (not timed): the synthetic population at the scale (Zwolle and `scale` − 1 synthetic
+gemeenten), the six partner extracts, sealed as the partners would. Timed, in a child process so
 that its peak RSS is its own: ingest (verify and decrypt every package), merge (decrypt, stage-2
 pseudonyms, DuckDB linkage), counts, secondary suppression of the whole buurt/wijk/gemeente
 hierarchy for all indicators, and the independent gate. Baseline in the same command: the same
@@ -131,6 +131,7 @@ def child(step: str, workdir: Path, scale: int) -> dict[str, float]:
         result["gate_s"] = r["wall_s"]
         result["total_s"] = time.perf_counter() - t0
         result["children"] = float(linked.num_rows)
+        result["buurten"] = float(len(geo))
         result["peak_mib"] = r["peak_mib"]
         return result
     # the linkage alone, ours and the baseline, on the same opened and re-keyed tables

@@ -8,6 +8,8 @@ import sys
 BENCHES = [
     ["bench.package_throughput", "--mib", "1024"],
     ["bench.seal_extract", "--rows", "1000000"],
+    ["bench.broker_run", "--scale", "1"],
+    ["bench.broker_run", "--scale", "340"],  # national: NATIONAL_SCALE gemeenten
 ]
 
 

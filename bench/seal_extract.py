@@ -38,8 +38,7 @@ IDS = ["bsn_kind", "bsn_ouder1", "bsn_ouder2", "huishoudnummer"]
 
 def make_extract(rows: int, path: Path) -> int:
     """Write a BRP extract of about `rows` rows; returns the real row count."""
-    scale = max(1, round(rows / 17_219))
-    assert scale <= NATIONAL_SCALE
+    scale = min(NATIONAL_SCALE, 2 + rows // 6_000)  # a synthetic gemeente has ~6,800 children
     brp = extracts(generate_population(seed=5, scale=scale), seed=5, mess=False)["brp"]
     brp = brp.iloc[:rows]
     brp.to_csv(path, sep=";", index=False, encoding="cp1252")

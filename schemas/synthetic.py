@@ -25,7 +25,7 @@ from schemas.checkdigits import complete_bsn, complete_onderwijsnummer
 from schemas.geography import buurten, population
 
 REFERENCE_DATE = dt.date(2024, 1, 1)  # the reference counts are on 1 January 2024
-NATIONAL_SCALE = 134  # ≈ 2.3 million children 0–11: 134 copies of Zwolle's 17,219
+NATIONAL_SCALE = 340  # gemeenten: ≈ 2.3 million children 0–11 (see geography_for)
 STREETS = (
     "Assendorperstraat",
     "Diezerstraat",
@@ -67,22 +67,30 @@ def _bsns(rng: Rng, n: int) -> IntArray:
     return rng.permutation(out)[:n]
 
 
-def geography_for(scale: int) -> pd.DataFrame:
-    """Buurten with counts; scale > 1 adds synthetic gemeenten GM9001… that copy Zwolle."""
+def geography_for(scale: int, seed: int = 2019) -> pd.DataFrame:
+    """Buurten with their children per age band: Zwolle, plus `scale` − 1 synthetic gemeenten.
+
+    A synthetic gemeente (GM9001…) is made of 5 to 12 of Zwolle's wijken drawn at random, with
+    74 % of their children: Dutch gemeenten are smaller than Zwolle and their buurten hold fewer
+    children. With `scale` = NATIONAL_SCALE (340 gemeenten) that gives about 14,000 buurten in
+    2,900 wijken with 2.3 million children, close to the Netherlands.
+    """
     base = buurten().merge(population(), on="buurtcode")
-    if scale == 1:
-        return base
-    copies = []
-    for i in range(scale):
-        g = base.copy()
-        if i:
-            gm = f"{9000 + i:04d}"
-            g["gemeentecode"] = "GM" + gm
-            g["gemeentenaam"] = f"Synthetische gemeente {i}"
-            g["buurtcode"] = "BU" + gm + g["buurtcode"].str[6:]
-            g["wijkcode"] = "WK" + gm + g["wijkcode"].str[6:]
-        copies.append(g)
-    return pd.concat(copies, ignore_index=True)
+    rng = np.random.default_rng(seed + 11)
+    wijken = base["wijkcode"].unique()
+    parts = [base]
+    for i in range(1, scale):
+        chosen = rng.choice(wijken, size=rng.integers(5, 13), replace=False)
+        g = base[base["wijkcode"].isin(chosen)].copy()
+        gm = f"{9000 + i:04d}"
+        g["gemeentecode"] = "GM" + gm
+        g["gemeentenaam"] = f"Synthetische gemeente {i}"
+        g["buurtcode"] = "BU" + gm + g["buurtcode"].str[6:]
+        g["wijkcode"] = "WK" + gm + g["wijkcode"].str[6:]
+        for band in ("a_0_3", "a_4_11"):
+            g[band] = np.round(g[band] * 0.74).astype(int)
+        parts.append(g)
+    return pd.concat(parts, ignore_index=True)
 
 
 def generate_population(

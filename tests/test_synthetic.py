@@ -72,3 +72,15 @@ def test_without_mess_every_extract_is_valid(population):
         text = table.astype(str).replace({"": None, "None": None, "nan": None}).astype("string")
         errors = validate(text, get_schema(sid)).errors
         assert errors == [], (sid, [(p.rule, p.column) for p in errors])
+
+
+def test_national_scale_geography():
+    from schemas.synthetic import NATIONAL_SCALE, geography_for
+
+    geo = geography_for(NATIONAL_SCALE)
+    children = (geo["a_0_3"] + geo["a_4_11"]).sum()
+    assert 2_200_000 < children < 2_400_000  # the Netherlands: about 2.3 million aged 0–11
+    assert geo["gemeentecode"].nunique() == NATIONAL_SCALE == 340
+    assert 12_000 < len(geo) < 15_000 and 2_500 < geo["wijkcode"].nunique() < 3_200
+    assert geo["buurtcode"].is_unique
+    assert geo.equals(geography_for(NATIONAL_SCALE))  # deterministic
