@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import highspy
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 from schemas.errors import ReleaseBlocked
 
@@ -57,6 +57,7 @@ class _System:
             for r in recs
             if r["kind"] == "n"
         ]
+        self._h: highspy.Highs | None = None
         self.a_eq, self.b_eq = self._matrix(eq)
         self.a_ub, self.b_ub = self._matrix(ub)
 
@@ -76,6 +77,31 @@ class _System:
             b.append(rhs)
         return a, b
 
+    def _highs(self) -> highspy.Highs:
+        """One HiGHS model per group, built at the first question; each target only changes
+        the objective."""
+        if self._h is None:
+            n = len(self.var)
+            rows = [m for m in (self.a_eq, self.a_ub) if m is not None]
+            a = np.vstack(rows) if rows else np.zeros((0, n))
+            lp = highspy.HighsLp()
+            lp.num_col_, lp.num_row_ = n, a.shape[0]
+            lp.col_cost_, lp.col_lower_ = np.zeros(n), np.zeros(n)
+            lp.col_upper_ = np.full(n, highspy.kHighsInf)
+            n_eq = 0 if self.a_eq is None else self.a_eq.shape[0]
+            lp.row_lower_ = np.r_[self.b_eq, np.full(a.shape[0] - n_eq, -highspy.kHighsInf)]
+            lp.row_upper_ = np.r_[self.b_eq, self.b_ub]
+            cols = a.T.nonzero()
+            starts = np.searchsorted(cols[0], np.arange(n + 1))
+            lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+            lp.a_matrix_.start_ = starts.astype(np.int32)
+            lp.a_matrix_.index_ = cols[1].astype(np.int32)
+            lp.a_matrix_.value_ = a.T[cols]
+            self._h = highspy.Highs()
+            self._h.silent()
+            self._h.passModel(lp)
+        return self._h
+
     def widest_upper(self, target: dict[int, float]) -> float:
         """max Σ weight · count over every table consistent with what is published."""
         c = np.zeros(len(self.var))
@@ -87,22 +113,18 @@ class _System:
                 constant += w * self.value[cell]
         if not c.any():
             return constant
-        res = linprog(
-            c,
-            A_ub=self.a_ub,
-            b_ub=self.b_ub or None,
-            A_eq=self.a_eq,
-            b_eq=self.b_eq or None,
-            bounds=(0, None),
-            method="highs",
-        )
-        if res.status == 3:  # unbounded: nothing published caps it
-            return float("inf")
-        if res.status != 0:
-            raise ReleaseBlocked(
-                f"release gate: the published table is inconsistent ({res.message})"
-            )
-        return constant - float(res.fun)
+        h = self._highs()
+        h.changeColsCost(len(c), np.arange(len(c), dtype=np.int32), c)
+        h.run()
+        status = h.getModelStatus()
+        if status in (
+            highspy.HighsModelStatus.kUnbounded,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible,
+        ):
+            return float("inf")  # nothing published caps it
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise ReleaseBlocked(f"release gate: the published table is inconsistent ({status})")
+        return constant - float(h.getInfo().objective_function_value)
 
 
 def check_release(cells: pd.DataFrame, population_of: dict[str, str], k: int) -> int:
