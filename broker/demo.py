@@ -11,14 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
+from broker.audit import load_checkpoint
 from broker.indicators import SPEC_ID, spec_sha256
 from broker.ingest import ingest
 from broker.policy import policy_bytes, sign_policy
 from broker.publish import Published, publish
 from broker.store import Store
-from keys.identity import Identity, issue_link_key, save_identity
+from keys.identity import Identity, issue_link_key, save_identity, unwrap_link_key
 from partner_agent.extract import read_extract
 from partner_agent.package import seal_extract
 from schemas import get_schema
@@ -75,8 +74,6 @@ def run_demo(workdir: Path, seed: int, say: Callable[[str], None]) -> DemoResult
 
     say("3/7 the privacy officer issues the link key to the partners (not to the broker)")
     link_key_id, wrapped = issue_link_key(officer, [p.public for p in partners.values()], now)
-    from keys.identity import unwrap_link_key
-
     link_keys = {
         w.recipient_name: unwrap_link_key(partners[w.recipient_name], w, officer.public)
         for w in wrapped
@@ -140,11 +137,8 @@ def run_demo(workdir: Path, seed: int, say: Callable[[str], None]) -> DemoResult
     published = publish(store, broker, pseudonym_key, now, lambda s: say(f"    {s}"))
 
     say("7/7 the privacy officer verifies the audit log against the checkpoint")
-    from broker.audit import load_checkpoint
-    from broker.store_cli import check_release_files
-
     verified = store.log.verify(store.signers(), load_checkpoint(published.checkpoint))
-    problems = check_release_files(store, verified.entries)
+    problems = store.release_file_problems(verified.entries)
     if not verified.ok or problems:
         raise AuditMismatch(f"demo: audit failed: {verified.problem or problems[0]}")
     return DemoResult(published, sealed, len(verified.entries))
@@ -178,8 +172,3 @@ def summary(result: DemoResult) -> str:
     )
     lines.append(f"Rapport: {p.folder / 'rapport.html'}")
     return "\n".join(lines)
-
-
-def sealed_table(result: DemoResult) -> pd.DataFrame:
-    """Rows per extract: in the export, sealed, dropped for an invalid identifier."""
-    return pd.DataFrame(result.sealed).T

@@ -39,15 +39,6 @@ class _Discard:
         return len(data)
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, streamed."""
-    h = crypto.Hasher()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.digest().hex()
-
-
 def _copy(src: Path, dest: Path) -> None:
     with src.open("rb") as f, atomic_output(dest, mode=0o600) as out:
         shutil.copyfileobj(f, out, 1 << 20)
@@ -58,12 +49,12 @@ def ingest(store: Store, paths: list[Path], broker: Identity, now: dt.datetime) 
     keyring, state, log = store.keyring(), store.state(), store.log
     outcomes = []
     for path in paths:
-        digest = file_sha256(path) if path.is_file() else ""
+        digest = crypto.sha256_file(path).hex() if path.is_file() else ""
         try:
             if not path.is_file():
                 raise SealError(f"{path}: no such file")
             with path.open("rb") as f:
-                manifest = open_package(f, path.stat().st_size, keyring, broker, _Discard())  # type: ignore[arg-type]
+                manifest = open_package(f, path.stat().st_size, keyring, broker, _Discard())
             get_schema(manifest.schema_id, manifest.schema_version)
             if manifest.package_id in state.accepted:
                 raise SealError(f"replay: package {manifest.package_id} was accepted before")

@@ -118,10 +118,6 @@ class Store:
             raise UsageError(f"{root}: not a broker store", hint="create one with `broker init`")
         return cls(root)
 
-    def broker_public(self) -> PublicIdentity:
-        """The broker's public identity."""
-        return load_public(self.keys_dir / "broker.pub.json")
-
     def unlock(self, passphrase: bytes) -> tuple[Identity, bytes]:
         """The broker identity and the stage-2 pseudonym key."""
         identity = load_identity(self.keys_dir / "broker.key", passphrase)
@@ -140,6 +136,20 @@ class Store:
     def policy(self) -> Policy | None:
         """The installed policy, if any."""
         return load_policy(self.policy_path) if self.policy_path.exists() else None
+
+    def release_file_problems(self, entries: list[dict[str, Any]]) -> list[str]:
+        """Release files on disk that are missing or no longer have the hash the log recorded."""
+        problems = []
+        for e in entries:
+            if e["event"] != "release":
+                continue
+            for name, digest in e["data"]["outputs"].items():
+                path = self.releases_dir / e["data"]["release_id"] / name
+                if not path.is_file():
+                    problems.append(f"entry {e['seq']}: release file {path} is missing")
+                elif crypto.sha256_file(path).hex() != digest:
+                    problems.append(f"entry {e['seq']}: release file {path} was changed")
+        return problems
 
     def state(self) -> StoreState:
         """Replay the log into the store's state."""

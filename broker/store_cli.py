@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -237,30 +236,13 @@ def verify(store_path: Path, checkpoint_path: Path | None) -> None:
         )
     if not result.ok:
         raise AuditMismatch(f"audit log: {result.problem}")
-    problems = check_release_files(store, result.entries)
+    problems = store.release_file_problems(result.entries)
     if problems:
         raise AuditMismatch(problems[0])
     click.echo(
         f"audit log OK: {len(result.entries)} entries"
         + (f", consistent with checkpoint of {cp.size}" if cp else "")
     )
-
-
-def check_release_files(store: Store, entries: list[dict[str, Any]]) -> list[str]:
-    """Every release file on disk still has the hash the log recorded."""
-    from broker.ingest import file_sha256
-
-    problems = []
-    for e in entries:
-        if e["event"] != "release":
-            continue
-        for name, digest in e["data"]["outputs"].items():
-            path = store.releases_dir / e["data"]["release_id"] / name
-            if not path.is_file():
-                problems.append(f"entry {e['seq']}: release file {path} is missing")
-            elif file_sha256(path) != digest:
-                problems.append(f"entry {e['seq']}: release file {path} was changed")
-    return problems
 
 
 @audit.command("checkpoint")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac, serialization
@@ -146,6 +147,15 @@ def sha256(data: bytes) -> bytes:
     """SHA-256 of `data`."""
     h = Hasher()
     h.update(data)
+    return h.digest()
+
+
+def sha256_file(path: Path) -> bytes:
+    """SHA-256 of a file, streamed in 1 MiB blocks."""
+    h = Hasher()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
     return h.digest()
 
 

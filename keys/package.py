@@ -18,7 +18,7 @@ import io
 import struct
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -44,6 +44,12 @@ ALGORITHMS = {
 _KEY_INFO = b"kinderindex/package/v1/data-key\0"
 _PAYLOAD_INFO = b"kinderindex/package/v1/payload"
 _SIG_CONTEXT = b"kinderindex/package/v1/signature\0"
+
+
+class Sink(Protocol):
+    """Where opened plaintext goes: a file, a buffer, or nowhere (only verifying)."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 class PackageRefused(SealError):
@@ -239,7 +245,7 @@ def verify_signature(
 
 
 def open_package(
-    f: BinaryIO, size: int, keyring: Keyring, recipient: Identity, out: BinaryIO
+    f: BinaryIO, size: int, keyring: Keyring, recipient: Identity, out: Sink
 ) -> Manifest:
     """Verify, then decrypt into `out`, then check the plaintext hash.
 

@@ -12,7 +12,6 @@ from broker.audit import AuditLog, load_checkpoint
 from broker.ingest import ingest
 from broker.merge import merge
 from broker.publish import publish
-from broker.store_cli import check_release_files
 from keys import crypto
 from keys.encoding import b64e
 from keys.identity import Identity, load_wrapped_link_key, unwrap_link_key
@@ -81,12 +80,12 @@ def test_release_and_audit(chain, tables):
     ]
     store = chain["store"]
     result = store.log.verify(store.signers(), load_checkpoint(done.checkpoint))
-    assert result.ok and check_release_files(store, result.entries) == []
+    assert result.ok and store.release_file_problems(result.entries) == []
     # A changed release file is found.
     csv = done.folder / "kinderindex.csv"
     original = csv.read_bytes()
     csv.write_bytes(original.replace(b"published", b"publishet", 1))
-    assert "was changed" in check_release_files(store, result.entries)[0]
+    assert "was changed" in store.release_file_problems(result.entries)[0]
     csv.write_bytes(original)
 
 
