@@ -131,7 +131,9 @@ def child(step: str, workdir: Path, scale: int) -> dict[str, float]:
         result["gate_s"] = r["wall_s"]
         result["total_s"] = time.perf_counter() - t0
         result["children"] = float(linked.num_rows)
-        result["buurten"] = float(len(geo))
+        cells = holder["c"]
+        result["buurten"] = float(cells.loc[cells["level"] == "buurt", "code"].nunique())  # type: ignore[index]
+        result["wijken"] = float(cells.loc[cells["level"] == "wijk", "code"].nunique())  # type: ignore[index]
         result["peak_mib"] = r["peak_mib"]
         return result
     # the linkage alone, ours and the baseline, on the same opened and re-keyed tables
