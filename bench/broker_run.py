@@ -131,9 +131,10 @@ def child(step: str, workdir: Path, scale: int) -> dict[str, float]:
         result["gate_s"] = r["wall_s"]
         result["total_s"] = time.perf_counter() - t0
         result["children"] = float(linked.num_rows)
-        cells = holder["c"]
-        result["buurten"] = float(cells.loc[cells["level"] == "buurt", "code"].nunique())  # type: ignore[index]
-        result["wijken"] = float(cells.loc[cells["level"] == "wijk", "code"].nunique())  # type: ignore[index]
+        levels = holder["c"]["level"]  # type: ignore[index]
+        codes = holder["c"]["code"]  # type: ignore[index]
+        result["buurten"] = float(codes[levels == "buurt"].nunique())
+        result["wijken"] = float(codes[levels == "wijk"].nunique())
         result["peak_mib"] = r["peak_mib"]
         return result
     # the linkage alone, ours and the baseline, on the same opened and re-keyed tables
@@ -171,7 +172,8 @@ def main() -> None:
         )
     print(
         f"broker run at scale {args.scale} ({run['children']:,.0f} children and unborn, "
-        f"{78 * args.scale:,} buurten); {machine()}; preparation {prep:.0f} s (not timed)"
+        f"{run['buurten']:,.0f} buurten in {run['wijken']:,.0f} wijken); {machine()}; "
+        f"preparation {prep:.0f} s (not timed)"
     )
     for k in ("ingest_s", "merge_s", "counts_s", "suppress_s", "gate_s", "total_s"):
         print(f"  {k:<14} {run[k]:8.2f}")
