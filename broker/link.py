@@ -38,8 +38,12 @@ class LinkError(Exception):
     """A linkage step failed; says which step and table, never which values."""
 
 
-def dedup_sql(source: str) -> str:
-    """One row per key of a child-level source, by the rule in RESOLUTION."""
+def dedup_sql(source: str, columns: list[str]) -> str:
+    """One row per key of a child-level source, by the rule in RESOLUTION.
+
+    Ties are broken on every other column, so that the row kept never depends on the order in
+    which rows arrive: the same packages always give the same release.
+    """
     key = KEYS[source]
     order = {
         "brp": "leeftijd_maanden, buurtcode",
@@ -47,9 +51,10 @@ def dedup_sql(source: str) -> str:
         "ggd_prenataal": "leeftijd_maanden DESC",
         "duo": "groep DESC, schoolsoort",
     }[source]
+    tiebreak = ", ".join(f'"{c}" NULLS LAST' for c in columns if c != key)
     return (
         f"CREATE TABLE {source}_d AS SELECT * FROM {source} WHERE {key} IS NOT NULL "
-        f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {order}) = 1"
+        f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {order}, {tiebreak}) = 1"
     )
 
 
@@ -228,7 +233,7 @@ class Linker:
             self.con.register(name, tables[name])
         self.con.register("geo", geo[["buurtcode"]])
         for source in ("brp", "ggd_jgz", "ggd_prenataal", "duo"):
-            self.run(dedup_sql(source), f"deduplicate {source}")
+            self.run(dedup_sql(source, tables[source].column_names), f"deduplicate {source}")
         self.run(population_sql(), "population")
         self.run(parents_sql(), "parents")
         self.run(youth_care_sql(reference_date), "youth care")
