@@ -16,7 +16,7 @@ from broker.store import Store
 from keys.identity import Identity, load_public
 from keys.passphrase import get_passphrase, passphrase_options
 from partner_agent.progress import progress_steps
-from schemas.errors import AuditMismatch, SealError, UsageError
+from schemas.errors import AuditMismatch, ReleaseBlocked, SealError, UsageError
 from schemas.files import write_atomic
 from schemas.geography import buurten
 
@@ -340,7 +340,7 @@ def policy_install(
     pol = load_policy(policy_file)
     try:
         check_policy(pol, store.keyring(), SPEC_ID, spec_sha256())
-    except Exception as e:
+    except ReleaseBlocked as e:
         store.log.append(
             identity, "policy.refused", {"policy_id": pol.policy_id, "reason": str(e)}, now()
         )

@@ -293,3 +293,41 @@ def test_linkage_does_not_depend_on_row_order(chain):
     a = a.sort_values(key, na_position="last").reset_index(drop=True)
     b = b.sort_values(key, na_position="last").reset_index(drop=True)
     assert a.equals(b)
+
+
+def test_policy_commands(keyset, tmp_path, monkeypatch, capsys):
+    from broker.cli import main as broker_main
+    from tests.chain import make_store
+
+    store, _, _ = make_store(tmp_path / "store", keyset)
+    monkeypatch.setenv("OFFICER_PW", keyset["passphrase"])
+    monkeypatch.setenv("BROKER_PW", "broker test passphrase")
+    policy = tmp_path / "policy.json"
+    assert (
+        broker_main(
+            [
+                "officer",
+                "sign-policy",
+                "--officer-key",
+                str(keyset["dir"] / "fg.key"),
+                "--policy-id",
+                "2024-1",
+                "--k",
+                "11",
+                "--out",
+                str(policy),
+                "--passphrase-env",
+                "OFFICER_PW",
+            ]
+        )
+        == 0
+    )
+    install = ["policy", "install", "--store", str(store.root), "--passphrase-env", "BROKER_PW"]
+    altered = tmp_path / "altered.json"
+    altered.write_text(policy.read_text().replace('"k": 11', '"k": 5'))
+    assert broker_main([*install, str(altered)]) == 12
+    assert "altered" in capsys.readouterr().err
+    assert store.log.entries()[-1]["event"] == "policy.refused"
+    assert not store.policy_path.exists()
+    assert broker_main([*install, str(policy)]) == 0
+    assert store.policy().k == 11 and store.state().policy_sha256
