@@ -14,7 +14,7 @@ from pathlib import Path
 from broker.audit import load_checkpoint
 from broker.indicators import SPEC_ID, spec_sha256
 from broker.ingest import ingest
-from broker.policy import policy_bytes, sign_policy
+from broker.policy import sign_policy
 from broker.publish import Published, publish
 from broker.store import Store
 from keys.identity import Identity, issue_link_key, save_identity, unwrap_link_key
@@ -22,7 +22,6 @@ from partner_agent.extract import read_extract
 from partner_agent.package import seal_extract
 from schemas import get_schema
 from schemas.errors import AuditMismatch, UsageError
-from schemas.files import write_atomic
 from schemas.synthetic import REFERENCE_DATE, generate
 
 DEMO_PASSPHRASE = b"demo only - not for real keys"  # the clearly marked demo setting
@@ -64,13 +63,7 @@ def run_demo(workdir: Path, seed: int, say: Callable[[str], None]) -> DemoResult
         save_identity(identity, keys / f"{name}.key", DEMO_PASSPHRASE)
     store, broker = Store.create(workdir / "store", "zwolle", DEMO_PASSPHRASE, now)
     for identity in [officer, *partners.values()]:
-        store.keyring().add(identity.public)
-        store.log.append(
-            broker,
-            "keyring.changed",
-            {"added": identity.key_id, "role": identity.public.role, "name": identity.public.name},
-            now,
-        )
+        store.trust(broker, identity.public, now)
 
     say("3/7 the privacy officer issues the link key to the partners (not to the broker)")
     link_key_id, wrapped = issue_link_key(officer, [p.public for p in partners.values()], now)
@@ -121,18 +114,7 @@ def run_demo(workdir: Path, seed: int, say: Callable[[str], None]) -> DemoResult
         indicator_spec_sha256=spec_sha256(),
         issued_at=now.isoformat(timespec="seconds"),
     )
-    write_atomic(store.policy_path, policy_bytes(policy))
-    store.log.append(
-        broker,
-        "policy.installed",
-        {
-            "policy_id": policy.policy_id,
-            "policy_sha256": policy.sha256(),
-            "k": policy.k,
-            "retention_days": policy.retention_days,
-        },
-        now,
-    )
+    store.install_policy(broker, policy, now)
     _, pseudonym_key = store.unlock(DEMO_PASSPHRASE)
     published = publish(store, broker, pseudonym_key, now, lambda s: say(f"    {s}"))
 

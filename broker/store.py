@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from broker.audit import AuditLog
-from broker.policy import Policy, load_policy
+from broker.policy import Policy, load_policy, policy_bytes
 from keys import crypto
 from keys.identity import (
     Identity,
@@ -136,6 +136,33 @@ class Store:
     def policy(self) -> Policy | None:
         """The installed policy, if any."""
         return load_policy(self.policy_path) if self.policy_path.exists() else None
+
+    def trust(self, broker: Identity, public: PublicIdentity, now: dt.datetime) -> None:
+        """Add a partner's or the officer's public key to the keyring, and log it."""
+        if public.role == "broker":
+            raise UsageError(f"{public.name}: a broker key does not belong in the keyring")
+        self.keyring().add(public)
+        self.log.append(
+            broker,
+            "keyring.changed",
+            {"added": public.key_id, "role": public.role, "name": public.name},
+            now,
+        )
+
+    def install_policy(self, broker: Identity, policy: Policy, now: dt.datetime) -> None:
+        """Install a policy and log it (every release checks it again against the keyring)."""
+        write_atomic(self.policy_path, policy_bytes(policy))
+        self.log.append(
+            broker,
+            "policy.installed",
+            {
+                "policy_id": policy.policy_id,
+                "policy_sha256": policy.sha256(),
+                "k": policy.k,
+                "retention_days": policy.retention_days,
+            },
+            now,
+        )
 
     def release_file_problems(self, entries: list[dict[str, Any]]) -> list[str]:
         """Release files on disk that are missing or no longer have the hash the log recorded."""

@@ -11,7 +11,7 @@ import click
 from broker.audit import load_checkpoint
 from broker.ingest import ingest
 from broker.merge import merge
-from broker.policy import check_policy, load_policy, policy_bytes
+from broker.policy import check_policy, load_policy
 from broker.store import Store
 from keys.identity import Identity, load_public
 from keys.passphrase import get_passphrase, passphrase_options
@@ -69,13 +69,7 @@ def init(
         officer = load_public(officer_path)
         if officer.role != "officer":
             raise UsageError(f"{officer_path}: is a {officer.role} key, not the officer's")
-        store.keyring().add(officer)
-        store.log.append(
-            identity,
-            "keyring.changed",
-            {"added": officer.key_id, "role": officer.role, "name": officer.name},
-            now(),
-        )
+        store.trust(identity, officer, now())
     click.echo(
         f"store {store_path}: broker {identity.key_id}\n"
         f"give {store.keys_dir / 'broker.pub.json'} to the partners"
@@ -97,15 +91,7 @@ def add_partner(
     identity, _ = unlock(store, passphrase_env, passphrase_file)
     for f in public_files:
         public = load_public(f)
-        if public.role == "broker":
-            raise UsageError(f"{f}: a broker key does not belong in the keyring")
-        store.keyring().add(public)
-        store.log.append(
-            identity,
-            "keyring.changed",
-            {"added": public.key_id, "role": public.role, "name": public.name},
-            now(),
-        )
+        store.trust(identity, public, now())
         click.echo(f"added {public.key_id}  {public.role} {public.name}")
 
 
@@ -345,18 +331,7 @@ def policy_install(
             identity, "policy.refused", {"policy_id": pol.policy_id, "reason": str(e)}, now()
         )
         raise
-    write_atomic(store.policy_path, policy_bytes(pol))
-    store.log.append(
-        identity,
-        "policy.installed",
-        {
-            "policy_id": pol.policy_id,
-            "policy_sha256": pol.sha256(),
-            "k": pol.k,
-            "retention_days": pol.retention_days,
-        },
-        now(),
-    )
+    store.install_policy(identity, pol, now())
     click.echo(
         f"installed policy {pol.policy_id}: k = {pol.k}, retention {pol.retention_days} days"
     )

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from broker.policy import Policy, policy_bytes, sign_policy
+from broker.policy import Policy, sign_policy
 from broker.store import Store
 from keys.identity import Identity, KdfParams, load_wrapped_link_key, unwrap_link_key
 from partner_agent.extract import read_extract
 from partner_agent.package import seal_extract
 from schemas import get_schema
-from schemas.files import write_atomic
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 FAST = KdfParams(iterations=1, lanes=1, memory_kib=64)
@@ -78,11 +77,5 @@ def install_policy(store: Store, broker: Identity, officer: Identity, **fields) 
         **fields,
     }
     policy = sign_policy(officer, **args)
-    write_atomic(store.policy_path, policy_bytes(policy))
-    store.log.append(
-        broker,
-        "policy.installed",
-        {"policy_id": policy.policy_id, "policy_sha256": policy.sha256()},
-        NOW,
-    )
+    store.install_policy(broker, policy, NOW)
     return policy
