@@ -19,9 +19,10 @@ is suppressed alike everywhere. Components are (gemeente, population): they shar
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -31,12 +32,14 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from broker.highs import quiet_highs
 from broker.indicators import Spec
 from broker.policy import Policy
 
 Status = Literal["published", "suppressed-primary", "suppressed-secondary"]
 _TOKEN = object()  # only this module can make a SafeTable
 TOL = 1e-6
+PARALLEL_FROM = 20  # components per extra process: below that, one process is faster
 
 
 @dataclass(frozen=True)
@@ -154,21 +157,6 @@ def _primary(c: _Component, k: int, min_rate_denominator: int) -> None:
                 c.primary[i] = True  # no percentage on a small denominator
 
 
-def _quiet_highs() -> highspy.Highs:
-    """A silent HiGHS instance. Its one-time banner goes to fd 1, which carries our results."""
-    sys.stdout.flush()
-    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-    return h
-
-
 class Attacker:
     """The attacker LPs of one component in one HiGHS model: only bounds and costs change.
 
@@ -189,7 +177,7 @@ class Attacker:
         lp.row_upper_ = np.r_[np.zeros(m_eq), c.b_ub]
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
-        self.h = _quiet_highs()
+        self.h = quiet_highs()
         self.h.passModel(lp)
         self.m_eq = m_eq
         self.cols = np.arange(n, dtype=np.int32)
@@ -320,14 +308,27 @@ def protect(c: _Component, time_limit: float = 60.0) -> tuple[np.ndarray, int]:
     raise RuntimeError("secondary suppression did not converge")
 
 
+def _protect_all(components: list[_Component]) -> list[tuple[np.ndarray, int]]:
+    """`protect` every component; many components are spread over the CPU cores.
+
+    Components share no relation, so the result is the same in any order or process.
+    """
+    workers = min(os.cpu_count() or 1, len(components) // PARALLEL_FROM)
+    if workers < 2:
+        return [protect(c) for c in components]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(protect, components, chunksize=4))
+
+
 def suppress(cells: pd.DataFrame, spec: Spec, policy: Policy) -> SafeTable:
     """Decide the status of every cell under `policy`; the only way to a SafeTable."""
     start = time.perf_counter()
     status = pd.Series("published", index=cells.index, dtype=object)
     iterations = 0
-    for c in _components(cells, spec):
+    components = _components(cells, spec)
+    for c in components:
         _primary(c, policy.k, policy.min_rate_denominator)
-        hidden, it = protect(c)
+    for c, (hidden, it) in zip(components, _protect_all(components), strict=True):
         iterations += it
         status.loc[c.idx[hidden & ~c.primary]] = "suppressed-secondary"
         status.loc[c.idx[c.primary]] = "suppressed-primary"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -156,3 +157,37 @@ def _geo(buurten):
             for b in bs
         ]
     )
+
+
+def many_gemeenten(n: int, seed: int = 0) -> pd.DataFrame:
+    """`n` independent gemeenten of 4 wijken × 6 buurten, random counts."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for g in range(n):
+        buurten = {
+            f"G{g}W{w}": {
+                f"G{g}W{w}B{b}": (int(d), [int(min(d, x)) for x in rng.integers(0, 40, 3)])
+                for b, d in enumerate(rng.integers(0, 90, 6))
+            }
+            for w in range(4)
+        }
+        f = table(buurten)
+        f[["code", "parent"]] = f[["code", "parent"]].replace("GM0001", f"GM{g:04d}")
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_many_components_in_parallel_give_the_serial_result(monkeypatch):
+    import broker.suppress as suppression
+
+    cells = many_gemeenten(50)
+    parallel = suppress(cells, SPEC, POLICY)
+    monkeypatch.setattr(suppression, "PARALLEL_FROM", 10**9)
+    serial = suppress(cells, SPEC, POLICY)
+    assert parallel.cells["status"].equals(serial.cells["status"])
+    assert check_release(parallel.cells, POPULATION_OF, 10) > 0  # the gate, in parallel too
+    naive = cells.assign(status="published")
+    naive.loc[(cells["value"] >= 1) & (cells["value"] < 10), "status"] = "suppressed-primary"
+    with pytest.raises(ReleaseBlocked, match="release refused: buurt") as e:
+        check_release(naive, POPULATION_OF, 10)
+    assert e.value.hint and "bug" in e.value.hint
