@@ -10,17 +10,16 @@ import click
 from broker.policy import DEFAULT_K, DEFAULT_RETENTION_DAYS
 from keys.identity import (
     Identity,
-    Role,
     issue_link_key,
     load_identity,
     load_public,
     load_wrapped_link_key,
+    refuse_existing,
     rewrap_link_key,
     save_identity,
     wrapped_link_key_bytes,
 )
 from keys.passphrase import get_passphrase, passphrase_options
-from schemas.errors import UsageError
 from schemas.files import write_atomic
 
 OFFICER_KEY = click.option(
@@ -30,17 +29,6 @@ OFFICER_KEY = click.option(
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _new_identity(role: Role, name: str, path: Path, passphrase: bytes) -> Identity:
-    if path.exists():
-        raise UsageError(
-            f"{path}: exists; refusing to overwrite a key",
-            hint="move it away first if you mean to rotate keys",
-        )
-    identity = Identity.generate(role, name, _now())
-    save_identity(identity, path, passphrase)
-    return identity
 
 
 @click.group()
@@ -63,10 +51,13 @@ def officer_keygen(
     name: str, out_dir: Path, passphrase_env: str | None, passphrase_file: Path | None
 ) -> None:
     """Create the privacy officer's signing key (policies, link keys, checkpoints)."""
+    path = out_dir / f"{name}.key"
+    refuse_existing(path)  # before asking for a passphrase
     passphrase = get_passphrase(
         passphrase_env, passphrase_file, what=f"officer {name}", confirm=True
     )
-    identity = _new_identity("officer", name, out_dir / f"{name}.key", passphrase)
+    identity = Identity.generate("officer", name, _now())
+    save_identity(identity, path, passphrase)
     click.echo(f"{identity.key_id}  officer {name}")
 
 

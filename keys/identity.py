@@ -157,10 +157,20 @@ def unprotect(data: bytes, passphrase: bytes, path: Path) -> tuple[str, dict[str
     return doc["kind"], doc["meta"], secret
 
 
+def refuse_existing(path: Path) -> None:
+    """A key file is never overwritten: rotating a key is a deliberate move."""
+    if path.exists():
+        raise UsageError(
+            f"{path}: exists; refusing to overwrite a key",
+            hint="move it away first if you mean to rotate keys",
+        )
+
+
 def save_identity(
     identity: Identity, path: Path, passphrase: bytes, kdf: KdfParams | None = None
 ) -> Path:
     """Write the private identity (0600) to `path` and its public half next to it."""
+    refuse_existing(path)
     secret = identity.signing_private + identity.kem_private
     data = protect("identity", identity.public.model_dump(), secret, passphrase, kdf)
     write_atomic(path, data, mode=PRIVATE_MODE)

@@ -15,6 +15,7 @@ from keys.identity import (
     load_identity,
     load_public,
     load_wrapped_link_key,
+    refuse_existing,
     save_identity,
     unwrap_link_key,
 )
@@ -309,11 +310,7 @@ def keygen(
     wraps the link key for it).
     """
     path = out_dir / f"{name}.key"
-    if path.exists():
-        raise UsageError(
-            f"{path}: exists; refusing to overwrite a key",
-            hint="move it away first if you mean to rotate keys",
-        )
+    refuse_existing(path)  # before asking for a passphrase
     passphrase = get_passphrase(passphrase_env, passphrase_file, what=str(path), confirm=True)
     identity = Identity.generate("partner", name, dt.datetime.now(dt.UTC))
     public = save_identity(identity, path, passphrase)

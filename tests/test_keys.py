@@ -176,3 +176,12 @@ def test_only_keys_crypto_imports_cryptography():
             offenders += [f"{rel}: {n}" for n in names if n.split(".")[0] in banned]
     assert offenders == []
     assert scanned >= 10
+
+
+def test_a_key_file_is_never_overwritten(people, tmp_path):
+    path = tmp_path / "duo.key"
+    save_identity(people["duo"], path, b"pw", FAST)
+    before = path.read_bytes()
+    with pytest.raises(UsageError, match="refusing to overwrite"):
+        save_identity(people["ggd"], path, b"pw", FAST)
+    assert path.read_bytes() == before
